@@ -1,0 +1,16 @@
+export * from './errors.js';
+export * from './shape.js';
+export { Tensor, operands, type DType, type Op, type OpKind, type UnaryFn, type BinaryFn, type CompareFn, type ReduceFn } from './node.js';
+export * from './ops/sources.js';
+export * from './ops/elementwise.js';
+export * from './ops/layout.js';
+export * from './ops/reduce.js';
+export * from './ops/norm.js';
+export * from './ops/linalg.js';
+export * from './ops/conv.js';
+export * from './ops/gather.js';
+export * from './ops/attention.js';
+export * from './module.js';
+export * as nn from './nn.js';
+export { topoOrder, useCounts, sources, bindDims, mapOperands } from './graph.js';
+export { evaluate, type Feeds, type EvaluateOptions } from './evaluate.js';
