@@ -1,0 +1,110 @@
+import { u32 } from '../wgsl.js';
+
+/**
+ * GEMM skeletons shared by matmul and conv2d (implicit GEMM). The caller supplies WGSL functions
+ *   loadA(p, i, k) -> f32, loadB(p, k, j, i) -> f32, store(p, i, j, acc)
+ * for batch p, rows i < M, columns j < N, reduction k < K. Loads may be called with clamped
+ * coordinates; stores only in bounds. Which skeleton is fastest depends on the adapter: register
+ * blocking without workgroup memory wins on CPU rasterisers, workgroup-memory tiling on GPUs.
+ */
+export interface GemmShape {
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+}
+
+export type GemmVariant = 'naive' | 'rb4x4' | 'rb8x4' | 'tiled64';
+
+export const GEMM_VARIANTS: readonly GemmVariant[] = ['naive', 'rb4x4', 'rb8x4', 'tiled64'];
+
+export function gemmMain(v: GemmVariant, s: GemmShape): { code: string; workgroups: [number, number, number] } {
+  if (s.batch > 65535) throw new Error(`internal: gemm batch ${s.batch} exceeds one dispatch dimension`);
+  switch (v) {
+    case 'naive': return naive(s);
+    case 'rb4x4': return registerBlocked(s, 4, 4);
+    case 'rb8x4': return registerBlocked(s, 8, 4);
+    case 'tiled64': return tiled(s);
+  }
+}
+
+function naive(s: GemmShape) {
+  const code = `
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+  let j = g.x; let i = g.y; let p = g.z;
+  if (i >= ${u32(s.m)} || j >= ${u32(s.n)}) { return; }
+  var acc = 0.0f;
+  for (var k = 0u; k < ${u32(s.k)}; k = k + 1u) { acc = fma(loadA(p, i, k), loadB(p, k, j, i), acc); }
+  store(p, i, j, acc);
+}`;
+  return { code, workgroups: [Math.ceil(s.n / 8), Math.ceil(s.m / 8), s.batch] as [number, number, number] };
+}
+
+function registerBlocked(s: GemmShape, tm: number, tn: number) {
+  const lines: string[] = [];
+  const R = (n: number) => Array.from({ length: n }, (_, i) => i);
+  for (const a of R(tm)) for (const b of R(tn)) lines.push(`var acc${a}_${b} = 0.0f;`);
+  const loop: string[] = [];
+  for (const a of R(tm)) loop.push(`let a${a} = loadA(p, min(i0 + ${a}u, ${u32(s.m - 1)}), k);`);
+  for (const b of R(tn)) loop.push(`let b${b} = loadB(p, k, min(j0 + ${b}u, ${u32(s.n - 1)}), i0);`);
+  for (const a of R(tm)) for (const b of R(tn)) loop.push(`acc${a}_${b} = fma(a${a}, b${b}, acc${a}_${b});`);
+  const stores: string[] = [];
+  for (const a of R(tm)) for (const b of R(tn)) {
+    stores.push(`if (i0 + ${a}u < ${u32(s.m)} && j0 + ${b}u < ${u32(s.n)}) { store(p, i0 + ${a}u, j0 + ${b}u, acc${a}_${b}); }`);
+  }
+  const code = `
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+  let j0 = g.x * ${tn}u; let i0 = g.y * ${tm}u; let p = g.z;
+  if (i0 >= ${u32(s.m)} || j0 >= ${u32(s.n)}) { return; }
+  ${lines.join('\n  ')}
+  for (var k = 0u; k < ${u32(s.k)}; k = k + 1u) {
+    ${loop.join('\n    ')}
+  }
+  ${stores.join('\n  ')}
+}`;
+  return { code, workgroups: [Math.ceil(s.n / (8 * tn)), Math.ceil(s.m / (8 * tm)), s.batch] as [number, number, number] };
+}
+
+/** 64×64 output tile per 16×16 workgroup, K in steps of 16 through workgroup memory, 4×4 per thread. */
+function tiled(s: GemmShape) {
+  const code = `
+var<workgroup> As: array<f32, 1024>;
+var<workgroup> Bs: array<f32, 1024>;
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let tx = lid.x; let ty = lid.y; let t = ty * 16u + tx;
+  let i0 = wid.y * 64u; let j0 = wid.x * 64u; let p = wid.z;
+  var acc: array<f32, 16>;
+  for (var q = 0u; q < 16u; q = q + 1u) { acc[q] = 0.0f; }
+  for (var k0 = 0u; k0 < ${u32(s.k)}; k0 = k0 + 16u) {
+    for (var l = 0u; l < 4u; l = l + 1u) {
+      let e = t + l * 256u;
+      let ii = e / 16u; let kk = e % 16u;
+      let gi = i0 + ii; let gk = k0 + kk;
+      As[kk * 64u + ii] = select(0.0f, loadA(p, min(gi, ${u32(s.m - 1)}), min(gk, ${u32(s.k - 1)})), gi < ${u32(s.m)} && gk < ${u32(s.k)});
+      let kb = e / 64u; let jj = e % 64u;
+      let gj = j0 + jj; let gkb = k0 + kb;
+      Bs[kb * 64u + jj] = select(0.0f, loadB(p, min(gkb, ${u32(s.k - 1)}), min(gj, ${u32(s.n - 1)}), i0), gj < ${u32(s.n)} && gkb < ${u32(s.k)});
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < 16u; kk = kk + 1u) {
+      var a: array<f32, 4>;
+      var b: array<f32, 4>;
+      for (var r = 0u; r < 4u; r = r + 1u) { a[r] = As[kk * 64u + ty + r * 16u]; b[r] = Bs[kk * 64u + tx + r * 16u]; }
+      for (var r = 0u; r < 4u; r = r + 1u) {
+        for (var c = 0u; c < 4u; c = c + 1u) { acc[r * 4u + c] = fma(a[r], b[c], acc[r * 4u + c]); }
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var r = 0u; r < 4u; r = r + 1u) {
+    for (var c = 0u; c < 4u; c = c + 1u) {
+      let i = i0 + ty + r * 16u; let j = j0 + tx + c * 16u;
+      if (i < ${u32(s.m)} && j < ${u32(s.n)}) { store(p, i, j, acc[r * 4u + c]); }
+    }
+  }
+}`;
+  return { code, workgroups: [Math.ceil(s.n / 64), Math.ceil(s.m / 64), s.batch] as [number, number, number] };
+}

@@ -1,0 +1,188 @@
+import type { Tensor } from '../dsl/node.js';
+import { type ConcreteShape, numel } from '../dsl/shape.js';
+import { UNIFORM_VEC4S } from '../compiler/expr.js';
+import { type LowerOptions, type LoweredKernel, type Program, lower } from '../compiler/lower.js';
+import type { KernelCode } from '../compiler/kernels/common.js';
+import { AutotuneCache } from './autotune.js';
+import type { Device } from './device.js';
+import { DeviceLimitError, GpuValidationError } from './errors.js';
+import { type Dispatch, Executable } from './executable.js';
+import { MissingWeightsError, type WeightSource, lookupWeight } from './weights.js';
+
+export interface CompileOptions extends LowerOptions {
+  /** Values of the graph's parameters, uploaded once. */
+  weights?: WeightSource;
+  /** After each run, copy an output into an input on the GPU: { inputName: outputTensor }. */
+  feedback?: Readonly<Record<string, Tensor>>;
+  /** Measure variants on this adapter (default), or take the cached/heuristic choice only. */
+  autotune?: boolean;
+  cache?: AutotuneCache;
+  onProgress?: (message: string) => void;
+}
+
+/** Compile a graph once for a device: fuse, plan memory, generate WGSL, choose kernels, upload weights. */
+export async function compile(dev: Device, outputs: readonly Tensor[], o: CompileOptions = {}): Promise<Executable> {
+  const t0 = performance.now();
+  const feedbackOutputs = Object.values(o.feedback ?? {});
+  const program = lower([...outputs, ...feedbackOutputs.filter((t) => !outputs.includes(t))], o);
+  // The caller's outputs come first; feedback-only outputs are kept alive but not returned.
+  const shownOutputs = program.outputs.slice(0, outputs.length);
+  const feedback = Object.entries(o.feedback ?? {}).map(([to, from]) => {
+    const i = [...outputs, ...feedbackOutputs.filter((t) => !outputs.includes(t))].indexOf(from);
+    return { from: program.outputs[i], to };
+  });
+  for (const f of feedback) {
+    const input = program.inputs.get(f.to);
+    if (!input || program.scalarSlots.has(f.to)) throw new DeviceLimitError(`compile: feedback target '${f.to}' is not a tensor input of this graph`);
+    if (numel(input.shape as ConcreteShape) !== numel(f.from.shape as ConcreteShape)) {
+      throw new DeviceLimitError(`compile: feedback into '${f.to}' has ${numel(f.from.shape as ConcreteShape)} values, the input holds ${numel(input.shape as ConcreteShape)}`);
+    }
+  }
+
+  const buffers = await createBuffers(dev, program);
+  await uploadWeights(dev, program, buffers, o.weights);
+  const uniform = program.scalarSlots.size
+    ? dev.gpu.createBuffer({ size: UNIFORM_VEC4S * 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST })
+    : undefined;
+
+  const cache = o.cache ?? new AutotuneCache();
+  const pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  const pipelineFor = (k: KernelCode) => {
+    let p = pipelines.get(k.code);
+    if (!p) {
+      p = buildPipeline(dev, k);
+      pipelines.set(k.code, p);
+    }
+    return p;
+  };
+  const bind = (k: KernelCode, root: Tensor, pipeline: GPUComputePipeline): GPUBindGroup => {
+    const slot = (t: Tensor) => buffers[program.memory.slotOf.get(t)!];
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: slot(root) } }];
+    k.io.reads.forEach((t, i) => entries.push({ binding: i + 1, resource: { buffer: slot(t) } }));
+    if (k.io.usesUniforms) entries.push({ binding: k.io.reads.length + 1, resource: { buffer: uniform! } });
+    return dev.gpu.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+  };
+
+  const maxBindings = dev.limits.maxStorageBuffersPerShaderStage;
+  const dispatches: Dispatch[] = [];
+  let done = 0;
+  for (const k of program.kernels) {
+    if (k.reads.length + 1 > maxBindings) {
+      throw new DeviceLimitError(`compile: ${k.root} reads ${k.reads.length} buffers; this adapter binds at most ${maxBindings - 1} per kernel`);
+    }
+    const variant = await chooseVariant(dev, k, cache, o.autotune ?? true, async (v) => {
+      const code = k.generate(v);
+      const pipeline = await pipelineFor(code);
+      return { code, pipeline, bindGroup: bind(code, k.root, pipeline) };
+    });
+    const code = k.generate(variant);
+    const pipeline = await pipelineFor(code);
+    dispatches.push({ label: code.label, variant, pipeline, bindGroup: await dev.scoped(`binding ${code.label}`, () => bind(code, k.root, pipeline)), workgroups: code.workgroups });
+    if (++done % 25 === 0) o.onProgress?.(`compiled ${done}/${program.kernels.length} kernels`);
+  }
+  cache.save();
+
+  const weightSlots = new Set([...program.params.values(), ...program.constants].map((t) => program.memory.slotOf.get(t)!));
+  const activation = program.memory.slotBytes.filter((_, i) => !weightSlots.has(i));
+  const stats = {
+    dispatches: dispatches.length,
+    peakBufferBytes: activation.reduce((a, b) => a + b, 0),
+    weightBytes: [...weightSlots].reduce((a, s) => a + program.memory.slotBytes[s], 0),
+    largestBufferBytes: Math.max(0, ...activation),
+    kernels: dispatches.map((d) => ({ label: d.label, variant: d.variant })),
+    compileMs: performance.now() - t0,
+  };
+  return new Executable(dev, { ...program, outputs: shownOutputs }, buffers, dispatches, uniform, feedback, stats);
+}
+
+async function createBuffers(dev: Device, program: Program): Promise<GPUBuffer[]> {
+  const max = Math.min(dev.limits.maxStorageBufferBindingSize, dev.limits.maxBufferSize);
+  return dev.scoped('allocating buffers', () =>
+    program.memory.slotBytes.map((bytes, i) => {
+      if (bytes > max) {
+        const t = [...program.memory.slotOf].find(([, s]) => s === i)?.[0];
+        throw new DeviceLimitError(`compile: ${t} needs a ${bytes}-byte buffer; this adapter allows ${max} bytes per buffer`);
+      }
+      return dev.gpu.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+    }),
+  );
+}
+
+async function uploadWeights(dev: Device, program: Program, buffers: GPUBuffer[], weights: WeightSource | undefined): Promise<void> {
+  const problems: { name: string; expected: ConcreteShape; found?: number }[] = [];
+  const writes: [GPUBuffer, Float32Array][] = [];
+  for (const [name, t] of program.params) {
+    const v = lookupWeight(weights, name, t.shape);
+    const n = numel(t.shape as ConcreteShape);
+    if (!v || v.length !== n) {
+      problems.push({ name, expected: t.shape as ConcreteShape, found: v?.length });
+      continue;
+    }
+    writes.push([buffers[program.memory.slotOf.get(t)!], v instanceof Float32Array ? v : Float32Array.from(v)]);
+  }
+  if (problems.length) throw new MissingWeightsError(problems);
+  for (const t of program.constants) {
+    if (t.op.kind === 'constant') writes.push([buffers[program.memory.slotOf.get(t)!], Float32Array.from(t.op.data)]);
+  }
+  for (const [b, data] of writes) dev.gpu.queue.writeBuffer(b, 0, data.buffer, data.byteOffset, data.byteLength);
+}
+
+async function buildPipeline(dev: Device, k: KernelCode): Promise<GPUComputePipeline> {
+  dev.gpu.pushErrorScope('validation');
+  const module = dev.gpu.createShaderModule({ code: k.code, label: k.label });
+  const info = await module.getCompilationInfo();
+  const errors = info.messages.filter((m) => m.type === 'error');
+  const scopeError = await dev.gpu.popErrorScope();
+  if (errors.length || scopeError) {
+    const lines = k.code.split('\n');
+    const detail = errors.map((m) => `line ${m.lineNum}: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ''}`).join('\n');
+    throw new GpuValidationError(`WGSL for ${k.label} (${k.variant}) did not compile:\n${detail || scopeError?.message}`);
+  }
+  try {
+    return await dev.gpu.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: k.label });
+  } catch (e) {
+    throw new GpuValidationError(`pipeline for ${k.label} (${k.variant}) was rejected: ${(e as Error).message}`);
+  }
+}
+
+type Candidate = { code: KernelCode; pipeline: GPUComputePipeline; bindGroup: GPUBindGroup };
+
+/** The variant to run: the only one, the cached measurement, a fresh measurement, or the adapter's default. */
+async function chooseVariant(
+  dev: Device, k: LoweredKernel, cache: AutotuneCache, measure: boolean, build: (v: string) => Promise<Candidate>,
+): Promise<string> {
+  if (k.variants.length === 1) return k.variants[0];
+  const cached = cache.get(dev.description, k.signature);
+  if (cached && k.variants.includes(cached)) return cached;
+  if (!measure) return defaultVariant(dev, k.variants);
+  const ms: Record<string, number> = {};
+  for (const v of k.variants) ms[v] = await timeDispatch(dev, await build(v));
+  const best = Object.entries(ms).sort((a, b) => a[1] - b[1])[0][0];
+  cache.set(dev.description, k.signature, best, ms);
+  return best;
+}
+
+/** Without measurements: register blocking on CPU rasterisers, workgroup tiling on GPUs. */
+export function defaultVariant(dev: Device, variants: readonly string[]): string {
+  const prefer = dev.isCpu ? ['rb4x4', 'rb8x4'] : ['tiled64', 'rb4x4'];
+  return prefer.find((v) => variants.includes(v)) ?? variants[0];
+}
+
+async function timeDispatch(dev: Device, c: Candidate): Promise<number> {
+  const runOnce = async (reps: number) => {
+    const enc = dev.gpu.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    pass.setPipeline(c.pipeline);
+    pass.setBindGroup(0, c.bindGroup);
+    for (let i = 0; i < reps; i++) pass.dispatchWorkgroups(...c.code.workgroups);
+    pass.end();
+    const t = performance.now();
+    dev.gpu.queue.submit([enc.finish()]);
+    await dev.idle();
+    return (performance.now() - t) / reps;
+  };
+  const first = await runOnce(1);
+  // Enough repetitions for ~20 ms of work, so timer and submission noise stay small.
+  const reps = Math.min(50, Math.max(1, Math.ceil(20 / Math.max(first, 0.01))));
+  return Math.min(await runOnce(reps), await runOnce(reps));
+}
