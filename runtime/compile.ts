@@ -12,6 +12,8 @@ import { MissingWeightsError, type WeightSource, lookupWeight } from './weights.
 export interface CompileOptions extends LowerOptions {
   /** Values of the graph's parameters, uploaded once. */
   weights?: WeightSource;
+  /** Parameter buffers already on the device (another executable's `weightBuffers()`): bound, not copied. */
+  sharedWeights?: ReadonlyMap<string, GPUBuffer>;
   /** After each run, copy an output into an input on the GPU: { inputName: outputTensor }. */
   feedback?: Readonly<Record<string, Tensor>>;
   /** Measure variants on this adapter (default), or take the cached/heuristic choice only. */
@@ -39,8 +41,13 @@ export async function compile(dev: Device, outputs: readonly Tensor[], o: Compil
     }
   }
 
-  const buffers = await createBuffers(dev, program);
-  await uploadWeights(dev, program, buffers, o.weights);
+  const shared = new Map<number, GPUBuffer>();
+  for (const [name, t] of program.params) {
+    const b = o.sharedWeights?.get(name);
+    if (b && b.size >= numel(t.shape as ConcreteShape) * 4) shared.set(program.memory.slotOf.get(t)!, b);
+  }
+  const buffers = await createBuffers(dev, program, shared);
+  await uploadWeights(dev, program, buffers, o.weights, new Set(shared.keys()));
   const uniform = program.scalarSlots.size
     ? dev.gpu.createBuffer({ size: UNIFORM_VEC4S * 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST })
     : undefined;
@@ -92,13 +99,15 @@ export async function compile(dev: Device, outputs: readonly Tensor[], o: Compil
     kernels: dispatches.map((d) => ({ label: d.label, variant: d.variant })),
     compileMs: performance.now() - t0,
   };
-  return new Executable(dev, { ...program, outputs: shownOutputs }, buffers, dispatches, uniform, feedback, stats);
+  return new Executable(dev, { ...program, outputs: shownOutputs }, buffers, dispatches, uniform, feedback, stats, new Set(shared.values()));
 }
 
-async function createBuffers(dev: Device, program: Program): Promise<GPUBuffer[]> {
+async function createBuffers(dev: Device, program: Program, shared: ReadonlyMap<number, GPUBuffer>): Promise<GPUBuffer[]> {
   const max = Math.min(dev.limits.maxStorageBufferBindingSize, dev.limits.maxBufferSize);
   return dev.scoped('allocating buffers', () =>
     program.memory.slotBytes.map((bytes, i) => {
+      const s = shared.get(i);
+      if (s) return s;
       if (bytes > max) {
         const t = [...program.memory.slotOf].find(([, s]) => s === i)?.[0];
         throw new DeviceLimitError(`compile: ${t} needs a ${bytes}-byte buffer; this adapter allows ${max} bytes per buffer`);
@@ -108,10 +117,13 @@ async function createBuffers(dev: Device, program: Program): Promise<GPUBuffer[]
   );
 }
 
-async function uploadWeights(dev: Device, program: Program, buffers: GPUBuffer[], weights: WeightSource | undefined): Promise<void> {
+async function uploadWeights(
+  dev: Device, program: Program, buffers: GPUBuffer[], weights: WeightSource | undefined, alreadyThere: ReadonlySet<number>,
+): Promise<void> {
   const problems: { name: string; expected: ConcreteShape; found?: number }[] = [];
   const writes: [GPUBuffer, Float32Array][] = [];
   for (const [name, t] of program.params) {
+    if (alreadyThere.has(program.memory.slotOf.get(t)!)) continue;
     const v = lookupWeight(weights, name, t.shape);
     const n = numel(t.shape as ConcreteShape);
     if (!v || v.length !== n) {

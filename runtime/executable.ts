@@ -51,6 +51,8 @@ export class Executable {
     private readonly uniform: GPUBuffer | undefined,
     private readonly feedback: readonly { from: Tensor; to: string }[],
     readonly stats: ExecutableStats,
+    /** Buffers owned by another executable: never destroyed here. */
+    private readonly borrowed: ReadonlySet<GPUBuffer> = new Set(),
   ) {}
 
   private readonly scalars = new Float32Array(UNIFORM_VEC4S * 4);
@@ -152,8 +154,13 @@ export class Executable {
     return this.bufferOf(t);
   }
 
+  /** Parameter buffers by name, to share with another compile of the same weights (`sharedWeights`). */
+  weightBuffers(): Map<string, GPUBuffer> {
+    return new Map([...this.program.params].map(([name, t]) => [name, this.bufferOf(t)]));
+  }
+
   destroy(): void {
-    for (const b of this.buffers) b.destroy();
+    for (const b of new Set(this.buffers)) if (!this.borrowed.has(b)) b.destroy();
     this.uniform?.destroy();
   }
 }
