@@ -1,0 +1,12 @@
+export { type UNetConfig, type DownBlockType, type UpBlockType, unetConfig } from './config.js';
+export { unet2DConditionModel, levelSizes, type UNetOptions } from './unet.js';
+export { type AttentionOverrides, type ScaleRule, type TokenSubstitution, SUBSTITUTE_INPUT, resolveScale } from './variant.js';
+export { attentionModule, splitHeads, mergeHeads, type AttentionSpec } from './attention.js';
+export { resnetBlock2D, type ResnetOptions } from './resnet.js';
+export { downsample2D } from './downsample.js';
+export { upsample2D } from './upsample.js';
+export { transformer2D } from './transformer-2d.js';
+export { basicTransformerBlock } from './transformer-block.js';
+export { feedForward, geglu } from './feed-forward.js';
+export { timestepProjection, timestepEmbedding } from './timestep.js';
+export { downBlock, midBlock, upBlock } from './blocks.js';
