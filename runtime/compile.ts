@@ -14,6 +14,11 @@ export interface CompileOptions extends LowerOptions {
   weights?: WeightSource;
   /** Parameter buffers already on the device (another executable's `weightBuffers()`): bound, not copied. */
   sharedWeights?: ReadonlyMap<string, GPUBuffer>;
+  /**
+   * Input buffers owned by the caller, by input name: several executables that bind the same buffer share
+   * state on the GPU (a sampling loop's latent moves between step programs without a readback).
+   */
+  sharedInputs?: ReadonlyMap<string, GPUBuffer>;
   /** After each run, copy an output into an input on the GPU: { inputName: outputTensor }. */
   feedback?: Readonly<Record<string, Tensor>>;
   /** Measure variants on this adapter (default), or take the cached/heuristic choice only. */
@@ -45,6 +50,13 @@ export async function compile(dev: Device, outputs: readonly Tensor[], o: Compil
   for (const [name, t] of program.params) {
     const b = o.sharedWeights?.get(name);
     if (b && b.size >= numel(t.shape as ConcreteShape) * 4) shared.set(program.memory.slotOf.get(t)!, b);
+  }
+  for (const [name, b] of o.sharedInputs ?? []) {
+    const t = program.inputs.get(name);
+    if (!t || program.scalarSlots.has(name)) continue;
+    const need = numel(t.shape as ConcreteShape) * 4;
+    if (b.size < need) throw new DeviceLimitError(`compile: shared buffer for input '${name}' holds ${b.size} bytes, the input needs ${need}`);
+    shared.set(program.memory.slotOf.get(t)!, b);
   }
   const buffers = await createBuffers(dev, program, shared);
   await uploadWeights(dev, program, buffers, o.weights, new Set(shared.keys()));

@@ -154,6 +154,24 @@ export class Executable {
     return this.bufferOf(t);
   }
 
+  /** Time every dispatch on its own (after the inputs set so far): where a graph spends its time. */
+  async profile(reps = 1): Promise<{ label: string; variant: string; ms: number }[]> {
+    const out: { label: string; variant: string; ms: number }[] = [];
+    for (const d of this.dispatches) {
+      const enc = this.device.gpu.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      for (let i = 0; i < reps; i++) pass.dispatchWorkgroups(...d.workgroups);
+      pass.end();
+      const t = performance.now();
+      this.device.gpu.queue.submit([enc.finish()]);
+      await this.device.idle();
+      out.push({ label: d.label, variant: d.variant, ms: (performance.now() - t) / reps });
+    }
+    return out;
+  }
+
   /** Parameter buffers by name, to share with another compile of the same weights (`sharedWeights`). */
   weightBuffers(): Map<string, GPUBuffer> {
     return new Map([...this.program.params].map(([name, t]) => [name, this.bufferOf(t)]));
