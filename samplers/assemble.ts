@@ -1,0 +1,52 @@
+// Turns a sampler's per-row algebra (updates as combinations of x, P, M, z and
+// earlier predictions) into SamplerRows: registers allocated, stores placed only
+// where a later row reads them.
+
+import { historyDepth, toUpdate, type Combination } from './combination.js';
+import type { ClipOp, FromLatentAndOutput, NoiseLevel, Prediction, SamplerRow, SamplerRows } from './plan.js';
+
+export interface RowDraft {
+  readonly step: number;
+  readonly stage: number;
+  readonly t: number;
+  readonly level: NoiseLevel;
+  readonly cIn: number;
+  readonly denoise: FromLatentAndOutput;
+  readonly predict: Prediction;
+  readonly clip?: ClipOp;
+  readonly update: Combination;
+}
+
+export interface RunDescription {
+  readonly sampler: string;
+  readonly steps: number;
+  readonly initNoiseSigma: number;
+  readonly final: NoiseLevel;
+}
+
+export function assemble(run: RunDescription, drafts: readonly RowDraft[]): SamplerRows {
+  const depth = drafts.reduce((d, draft) => Math.max(d, historyDepth(draft.update)), 0);
+  const readLater = drafts.map(() => false);
+  drafts.forEach((draft, r) => {
+    for (const [key, coef] of Object.entries(draft.update)) {
+      if (key.startsWith('P-') && coef !== 0) {
+        const source = r - Number(key.slice(2));
+        if (source < 0) throw new Error(`internal: row ${r} of ${run.sampler} reads a prediction before the first row`);
+        readLater[source] = true;
+      }
+    }
+  });
+  const rows: SamplerRow[] = drafts.map((draft, r) => ({
+    step: draft.step,
+    stage: draft.stage,
+    t: draft.t,
+    level: draft.level,
+    cIn: draft.cIn,
+    denoise: draft.denoise,
+    predict: draft.predict,
+    ...(draft.clip ? { clip: draft.clip } : {}),
+    update: toUpdate(draft.update, r, Math.max(depth, 1)),
+    ...(readLater[r] ? { store: r % depth } : {}),
+  }));
+  return { ...run, registers: depth, rows };
+}
