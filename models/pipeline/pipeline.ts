@@ -29,12 +29,18 @@ export interface GenerateOptions {
   /** Extra named conditionings the guidance spec refers to (beside 'cond' = prompt and 'uncond' = negative prompt). */
   conditionings?: Readonly<Record<string, ConditioningSource>>;
   onStep?: (p: { row: number; rows: number; step: number; steps: number; elapsedMs: number; info: StepInfo }) => void;
+  /** The latent after every row, read back from the device (previews, studies, tests). */
+  onLatent?: (row: number, latent: Float32Array) => void | Promise<void>;
+  /** Use this starting latent instead of seeded noise (already scaled). */
+  initialLatent?: Float32Array;
 }
 
 export interface GenerateResult {
   images: Image[];
   plan: Plan;
   seed: bigint;
+  /** x_T as sampling started: initNoiseSigma · torch.randn(shape) for the seed (or the given initialLatent). */
+  initialLatent: Float32Array;
   /** UNet batch sizes per row, as executed. */
   evaluations: StepInfo[];
   timings: { encodeMs: number; compileMs: number; denoiseMs: number; decodeMs: number; totalMs: number };
@@ -120,11 +126,16 @@ export class Pipeline {
     const gen = new TorchGenerator(seed);
     const initial = gen.randn(latentShape);
     for (let i = 0; i < initial.length; i++) initial[i] *= plan.initNoiseSigma;
+    if (o.initialLatent) {
+      if (o.initialLatent.length !== initial.length) throw new GenerateOptionsError(`initialLatent has ${o.initialLatent.length} values, the latent [${latentShape.join(', ')}] needs ${initial.length}`);
+      initial.set(o.initialLatent);
+    }
     const startEval = exec.evaluations.length;
     await exec.execute(plan, {
       conditioning: (n) => embeddings.get(n)!,
       initial,
       noise: () => gen.randn(latentShape),
+      onLatent: o.onLatent && ((info, latent) => o.onLatent!(info.row, latent)),
       onRow: (info) => o.onStep?.({ row: info.row, rows: plan.rows.length, step: info.step, steps: plan.steps, elapsedMs: performance.now() - t2, info }),
     });
     const t3 = performance.now();
@@ -138,6 +149,7 @@ export class Pipeline {
       images,
       plan,
       seed,
+      initialLatent: initial,
       evaluations: exec.evaluations.slice(startEval),
       timings: { encodeMs: t1 - t0, compileMs: t2 - t1, denoiseMs: t3 - t2, decodeMs: t4 - t3, totalMs: t4 - t0 },
       parameters: {

@@ -32,6 +32,8 @@ export interface ExecuteOptions {
   /** Fresh standard-normal noise for a row that draws it. */
   noise: () => Float32Array;
   onRow?: (info: StepInfo) => void;
+  /** Read the latent back after every row (a preview or a test; costs a readback per row). */
+  onLatent?: (info: StepInfo, latent: Float32Array) => void | Promise<void>;
 }
 
 /**
@@ -112,6 +114,7 @@ export class DevicePlanExecutor {
       await exe.enqueue();
       const info = { row: i, step: row.step, branches: row.branches, batch: row.branches.length * this.o.latentShape[0] };
       this.evaluations.push(info);
+      if (e.onLatent) await e.onLatent(info, await this.readLatent());
       e.onRow?.(info);
     }
     await this.o.device.idle();
