@@ -83,17 +83,23 @@ export async function compile(dev: Device, outputs: readonly Tensor[], o: Compil
   };
 
   const maxBindings = dev.limits.maxStorageBuffersPerShaderStage;
-  const dispatches: Dispatch[] = [];
-  let done = 0;
   for (const k of program.kernels) {
     if (k.reads.length + 1 > maxBindings) {
       throw new DeviceLimitError(`compile: ${k.root} reads ${k.reads.length} buffers; this adapter binds at most ${maxBindings - 1} per kernel`);
     }
-    const variant = await chooseVariant(dev, k, cache, o.autotune ?? true, async (v) => {
+  }
+  // Kernels whose variant is already decided start compiling at once, all together: Dawn and the driver
+  // overlap the work, and nothing waits on one shader before asking for the next.
+  const decided = program.kernels.map((k) => decidedVariant(dev, k, cache, o.autotune ?? true));
+  decided.forEach((v, i) => v && void pipelineFor(program.kernels[i].generate(v)).catch(() => undefined));
+  const dispatches: Dispatch[] = [];
+  let done = 0;
+  for (const [i, k] of program.kernels.entries()) {
+    const variant = decided[i] ?? (await measureVariants(dev, k, cache, async (v) => {
       const code = k.generate(v);
       const pipeline = await pipelineFor(code);
       return { code, pipeline, bindGroup: bind(code, k.root, pipeline) };
-    });
+    }));
     const code = k.generate(variant);
     const pipeline = await pipelineFor(code);
     dispatches.push({ label: code.label, variant, pipeline, bindGroup: await dev.scoped(`binding ${code.label}`, () => bind(code, k.root, pipeline)), workgroups: code.workgroups });
@@ -152,33 +158,32 @@ async function uploadWeights(
 }
 
 async function buildPipeline(dev: Device, k: KernelCode): Promise<GPUComputePipeline> {
-  dev.gpu.pushErrorScope('validation');
   const module = dev.gpu.createShaderModule({ code: k.code, label: k.label });
-  const info = await module.getCompilationInfo();
-  const errors = info.messages.filter((m) => m.type === 'error');
-  const scopeError = await dev.gpu.popErrorScope();
-  if (errors.length || scopeError) {
-    const lines = k.code.split('\n');
-    const detail = errors.map((m) => `line ${m.lineNum}: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ''}`).join('\n');
-    throw new GpuValidationError(`WGSL for ${k.label} (${k.variant}) did not compile:\n${detail || scopeError?.message}`);
-  }
   try {
     return await dev.gpu.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: k.label });
   } catch (e) {
-    throw new GpuValidationError(`pipeline for ${k.label} (${k.variant}) was rejected: ${(e as Error).message}`);
+    // Only now ask for the compiler's messages: on success they would cost a round trip per shader.
+    const info = await module.getCompilationInfo();
+    const lines = k.code.split('\n');
+    const detail = info.messages.filter((m) => m.type === 'error').map((m) => `line ${m.lineNum}: ${m.message}\n    ${lines[m.lineNum - 1]?.trim() ?? ''}`).join('\n');
+    throw new GpuValidationError(detail ? `WGSL for ${k.label} (${k.variant}) did not compile:\n${detail}` : `pipeline for ${k.label} (${k.variant}) was rejected: ${(e as Error).message}`);
   }
 }
 
 type Candidate = { code: KernelCode; pipeline: GPUComputePipeline; bindGroup: GPUBindGroup };
 
-/** The variant to run: the only one, the cached measurement, a fresh measurement, or the adapter's default. */
-async function chooseVariant(
-  dev: Device, k: LoweredKernel, cache: AutotuneCache, measure: boolean, build: (v: string) => Promise<Candidate>,
-): Promise<string> {
+/** The variant to run when no measurement is needed: the only one, the cached choice, or the adapter's default. */
+function decidedVariant(dev: Device, k: LoweredKernel, cache: AutotuneCache, measure: boolean): string | undefined {
   if (k.variants.length === 1) return k.variants[0];
   const cached = cache.get(dev.description, k.signature);
   if (cached && k.variants.includes(cached)) return cached;
-  if (!measure) return defaultVariant(dev, k.variants);
+  return measure ? undefined : defaultVariant(dev, k.variants);
+}
+
+/** Time every variant on this adapter with the kernel's real buffers; remember the fastest. */
+async function measureVariants(dev: Device, k: LoweredKernel, cache: AutotuneCache, build: (v: string) => Promise<Candidate>): Promise<string> {
+  const cached = cache.get(dev.description, k.signature);
+  if (cached && k.variants.includes(cached)) return cached;
   const ms: Record<string, number> = {};
   for (const v of k.variants) ms[v] = await timeDispatch(dev, await build(v));
   const best = Object.entries(ms).sort((a, b) => a[1] - b[1])[0][0];
