@@ -1,10 +1,11 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { convertIndexedToRgb, decode as decodePngBytes } from 'fast-png';
 import { KilnError } from '../dsl/errors.js';
 import { readJsonConfig } from '../runtime/config/index.js';
 import { Device } from '../runtime/device.js';
-import { savePng } from '../runtime/image.js';
+import { type Image, savePng } from '../runtime/image.js';
 import { formatPlan } from '../samplers/index.js';
 import { DEFAULT_MODEL, SAMPLER_NAMES, loadPipeline, resolveModelPath, rowsFor } from '../models/pipeline/index.js';
 import { type ConditioningSource } from '../models/pipeline/conditioning.js';
@@ -21,6 +22,40 @@ const int = (name: string, min: number) => (v: string) => {
   return n;
 };
 const collect = (v: string, prev: string[]) => [...prev, v];
+const strengthArg = (v: string) => {
+  const n = Number(v);
+  if (!(v.trim() !== '' && n > 0 && n <= 1)) throw new InvalidArgumentError(`--strength must be a number in (0, 1], found '${v}'`);
+  return n;
+};
+
+/**
+ * A PNG as the pipeline's start image: RGB, alpha dropped (PIL's convert('RGB'), as diffusers' load_image), grey
+ * replicated, palettes expanded; 8-bit as an Image, 16-bit as floats in [0, 1].
+ */
+function readPng(file: string): Image | { width: number; height: number; rgb: Float32Array } {
+  if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`--image: file '${file}' does not exist`);
+  let png: ReturnType<typeof decodePngBytes>;
+  try {
+    png = decodePngBytes(readFileSync(file));
+  } catch (e) {
+    throw new UsageError(`--image: '${file}' is not a PNG kiln can read (${(e as Error).message})`);
+  }
+  const { width, height } = png;
+  const data = png.palette ? convertIndexedToRgb(png) : png.data;
+  const channels = data.length / (width * height);
+  if (![1, 2, 3, 4].includes(channels)) throw new UsageError(`--image: '${file}' has ${channels} values per pixel; expected grey, grey+alpha, RGB or RGBA`);
+  const colour = channels >= 3;
+  const at = (p: number, c: number) => data[p * channels + (colour ? c : 0)];
+  if (png.depth === 8 || png.palette) {
+    const rgb = new Uint8Array(width * height * 3);
+    for (let p = 0; p < width * height; p++) for (let c = 0; c < 3; c++) rgb[3 * p + c] = at(p, c);
+    return { width, height, channels: 3, data: rgb };
+  }
+  const max = 2 ** png.depth - 1;
+  const rgb = new Float32Array(width * height * 3);
+  for (let p = 0; p < width * height; p++) for (let c = 0; c < 3; c++) rgb[3 * p + c] = at(p, c) / max;
+  return { width, height, rgb };
+}
 
 function samplerOption() {
   return new Option('--sampler <name>', 'sampler').choices(SAMPLER_NAMES as string[]).default('dpmpp-2m');
@@ -70,6 +105,8 @@ program
   .option('--width <px>', 'image width', int('--width', 1))
   .option('--height <px>', 'image height', int('--height', 1))
   .option('--batch <n>', 'images per run', int('--batch', 1), 1)
+  .option('--image <file>', 'image-to-image: start from this PNG (its size is the output size)')
+  .option('--strength <s>', 'image-to-image: how much of the schedule to run, in (0, 1] (default 0.8)', strengthArg)
   .option('--model <path>', 'pipeline folder, .safetensors checkpoint, or a built-in name', DEFAULT_MODEL)
   .option('--config <dir>', 'for a single-file checkpoint: pipeline folder with configs and tokenizer')
   .option('--cond <name=text>', 'define a named conditioning the guidance spec can use (repeatable)', collect, [])
@@ -79,6 +116,9 @@ program
   .action(async (o) => {
     const out = checkOut(o.out);
     const guidance = /^[0-9.]+$/.test(o.guidance) ? Number(o.guidance) : parseGuidance(o.guidance);
+    if (o.strength !== undefined && o.image === undefined) throw new UsageError('--strength is for image-to-image: pass --image too');
+    const start = o.image !== undefined ? readPng(o.image) : undefined;
+    const image = start && 'rgb' in start ? start.rgb : start;
     const device = await Device.open();
     try {
       const t0 = performance.now();
@@ -86,7 +126,8 @@ program
       const bar = progress('sampling');
       const r = await pipe.generate({
         prompt: o.prompt, negativePrompt: o.negative, steps: o.steps, sampler: o.sampler, guidance, seed: o.seed,
-        width: o.width, height: o.height, batch: o.batch, conditionings: conditionings(o.cond, o.eosFrom),
+        width: o.width ?? start?.width, height: o.height ?? start?.height, batch: o.batch, conditionings: conditionings(o.cond, o.eosFrom),
+        ...(image ? { image, strength: o.strength } : {}),
         onStep: (s) => bar.update(s.row + 1, s.rows),
       });
       bar.stop();
@@ -107,6 +148,7 @@ program
   .option('--steps <n>', 'sampling steps', int('--steps', 1), 25)
   .addOption(samplerOption())
   .option('--guidance <spec>', 'guidance spec', '7.5')
+  .option('--strength <s>', 'image-to-image: the part of the schedule to run, in (0, 1]', strengthArg)
   .option('--model <path>', 'whose scheduler config to use', DEFAULT_MODEL)
   .option('--json', 'print the plan as JSON')
   .action(async (o) => {
@@ -114,7 +156,7 @@ program
     const path = resolveModelPath(o.model);
     const root = statSync(path).isDirectory() ? path : dirname(path);
     const scheduler = (await readJsonConfig(join(root, 'scheduler', 'scheduler_config.json'))) as Record<string, unknown>;
-    const p = buildPlan(rowsFor(scheduler, o.sampler, o.steps), guidance);
+    const p = buildPlan(rowsFor(scheduler, o.sampler, o.steps, o.strength !== undefined ? { strength: o.strength } : {}), guidance);
     console.log(o.json ? JSON.stringify(p, null, 1) : formatPlan(p));
   });
 

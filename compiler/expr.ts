@@ -106,7 +106,7 @@ export class Scope {
         `select(${this.value(o.b, this.bcast(o.b, idx))}, ${this.value(o.a, this.bcast(o.a, idx))}, ${this.value(o.cond, this.bcast(o.cond, idx))} != 0.0f)`)
       .with({ kind: 'cast' }, (o) => {
         const x = this.value(o.x, idx);
-        if (t.dtype === 'f16') return `unpack2x16float(pack2x16float(vec2<f32>(${x}, 0.0f))).x`;
+        if (t.dtype === 'f16') return `k_f16(${x})`;
         if (t.dtype === 'i32') return `trunc(${x})`;
         return x;
       })

@@ -97,6 +97,8 @@ function findEpilogueAnchor(root: Tensor, materialized: Set<Tensor>, uses: Map<T
       continue;
     }
     if (t !== root && materialized.has(t)) continue;
+    // A node inlined into other kernels too (a cast read twice, say) must not hide the anchor from them.
+    if (t !== root && (uses.get(t) ?? 0) > 1) continue;
     if (!POINTWISE.has(t.op.kind) || !sameShape(t.shape, root.shape)) continue;
     for (const x of operands(t.op)) stack.push(x);
   }

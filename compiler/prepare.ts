@@ -30,7 +30,8 @@ export function prepare(outputs: readonly Tensor[], o: PrepareOptions = {}): Pre
   const map = new Map<Tensor, Tensor>();
   for (const t of topoOrder(bound)) {
     if (!isConcrete(t.shape)) {
-      throw new ShapeError(`compile: ${t.op.kind} has unbound symbolic dims ${fmtShape(t.shape)}; pass dims: { … }`);
+      const what = t.op.kind === 'input' || t.op.kind === 'param' ? `${t.op.kind} '${t.op.name}'` : t.op.kind;
+      throw new ShapeError(`compile: ${what} has unbound symbolic dims ${fmtShape(t.shape)}; pass dims: { … }`);
     }
     const op = mapOperands(t.op, (x) => map.get(x)!);
     map.set(t, rewrite(t, op, wanted, found));

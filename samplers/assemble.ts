@@ -4,6 +4,7 @@
 
 import { historyDepth, toUpdate, type Combination } from './combination.js';
 import type { ClipOp, FromLatentAndOutput, NoiseLevel, Prediction, SamplerRow, SamplerRows } from './plan.js';
+import { skippedSteps } from './strength.js';
 
 export interface RowDraft {
   readonly step: number;
@@ -24,7 +25,20 @@ export interface RunDescription {
   readonly final: NoiseLevel;
 }
 
-export function assemble(run: RunDescription, drafts: readonly RowDraft[]): SamplerRows {
+/**
+ * `partial`: the run's strength, if any. Drafts of the skipped steps are
+ * dropped and the kept ones renumbered from step 0; a sampler with state must
+ * have derived the kept drafts from a fresh state (a read of a prediction from
+ * before the first kept row is an internal error).
+ */
+export function assemble(run: RunDescription, allDrafts: readonly RowDraft[], partial: { strength?: number } = {}): SamplerRows {
+  const skip = skippedSteps(run.sampler, run.steps, partial.strength);
+  const drafts = skip === 0 ? allDrafts : allDrafts.filter((d) => d.step >= skip).map((d) => ({ ...d, step: d.step - skip }));
+  const start =
+    partial.strength === undefined
+      ? undefined
+      : { strength: partial.strength, fullSteps: run.steps, skippedSteps: skip, level: drafts[0]!.level };
+  const described = { ...run, steps: run.steps - skip };
   const depth = drafts.reduce((d, draft) => Math.max(d, historyDepth(draft.update)), 0);
   const readLater = drafts.map(() => false);
   drafts.forEach((draft, r) => {
@@ -48,5 +62,5 @@ export function assemble(run: RunDescription, drafts: readonly RowDraft[]): Samp
     update: toUpdate(draft.update, r, Math.max(depth, 1)),
     ...(readLater[r] ? { store: r % depth } : {}),
   }));
-  return { ...run, registers: depth, rows };
+  return { ...described, registers: depth, rows, ...(start ? { start } : {}) };
 }

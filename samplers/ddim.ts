@@ -10,9 +10,10 @@ import { SamplerOptionsError } from './errors.js';
 import type { SamplerRows } from './plan.js';
 import { conversions } from './prediction.js';
 import type { NoiseSchedule } from './schedule.js';
+import type { StrengthOptions } from './strength.js';
 import { discreteTimesteps, type TimestepSpacing } from './timesteps.js';
 
-export interface DdimOptions extends ClipOptions {
+export interface DdimOptions extends ClipOptions, StrengthOptions {
   /** η: 0 is deterministic DDIM, 1 matches DDPM's posterior variance. Default 0. */
   readonly eta?: number;
   /** Default 'leading' (diffusers' DDIMScheduler default). */
@@ -65,5 +66,6 @@ export function ddim(schedule: NoiseSchedule, steps: number, o: DdimOptions = {}
   return assemble(
     { sampler: eta > 0 ? `ddim η=${eta}` : 'ddim', steps, initNoiseSigma: 1, final: { alpha: Math.sqrt(last), sigma: Math.sqrt(1 - last) } },
     drafts,
+    { strength: o.strength },
   );
 }

@@ -10,12 +10,13 @@ import { SamplerOptionsError } from './errors.js';
 import type { SamplerRows } from './plan.js';
 import { conversions } from './prediction.js';
 import type { NoiseSchedule } from './schedule.js';
+import type { StrengthOptions } from './strength.js';
 import { discreteTimesteps, type TimestepSpacing } from './timesteps.js';
 
 /** 'fixed_small': the posterior variance β̃_t (clamped at 1e-20); 'fixed_large': β_t. */
 export type DdpmVarianceType = 'fixed_small' | 'fixed_small_log' | 'fixed_large';
 
-export interface DdpmOptions extends ClipOptions {
+export interface DdpmOptions extends ClipOptions, StrengthOptions {
   readonly varianceType?: DdpmVarianceType;
   /** Default 'leading'. */
   readonly timestepSpacing?: TimestepSpacing;
@@ -60,5 +61,5 @@ export function ddpm(schedule: NoiseSchedule, steps: number, o: DdpmOptions = {}
     };
   });
   const last = targets[targets.length - 1]!;
-  return assemble({ sampler: 'ddpm', steps, initNoiseSigma: 1, final: { alpha: Math.sqrt(last), sigma: Math.sqrt(1 - last) } }, drafts);
+  return assemble({ sampler: 'ddpm', steps, initNoiseSigma: 1, final: { alpha: Math.sqrt(last), sigma: Math.sqrt(1 - last) } }, drafts, { strength: o.strength });
 }

@@ -4,7 +4,7 @@
 // fields kiln does not implement are refused when set to a non-default value.
 
 import { match } from 'ts-pattern';
-import { ScheduleConfigError } from './errors.js';
+import { SamplerOptionsError, ScheduleConfigError } from './errors.js';
 import { ddim, type DdimOptions } from './ddim.js';
 import { ddimInverse, type DdimInverseOptions } from './ddim-inverse.js';
 import { ddpm, type DdpmOptions } from './ddpm.js';
@@ -14,6 +14,7 @@ import { eulerAncestral, type EulerAncestralOptions } from './euler-ancestral.js
 import { heun, type HeunOptions } from './heun.js';
 import type { SamplerRows } from './plan.js';
 import { noiseSchedule, type NoiseSchedule, type NoiseScheduleConfig } from './schedule.js';
+import type { StrengthOptions } from './strength.js';
 import { unipc, type UniPcOptions } from './unipc.js';
 
 export type SamplerSpec =
@@ -32,18 +33,27 @@ export interface SchedulerSetup {
   readonly sampler: SamplerSpec;
 }
 
-/** The sampler rows of a setup for a step count. */
-export function samplerRows(setup: Pick<SchedulerSetup, 'schedule' | 'sampler'>, steps: number): SamplerRows {
+/**
+ * The sampler rows of a setup for a step count. With `strength` (image-to-image),
+ * the part-way run diffusers' img2img pipelines take; see PartialStart.
+ */
+export function samplerRows(setup: Pick<SchedulerSetup, 'schedule' | 'sampler'>, steps: number, run: StrengthOptions = {}): SamplerRows {
   const s = setup.schedule;
+  const strength = run.strength !== undefined ? { strength: run.strength } : {};
   return match(setup.sampler)
-    .with({ kind: 'ddim' }, ({ options }) => ddim(s, steps, options))
-    .with({ kind: 'ddim-inverse' }, ({ options }) => ddimInverse(s, steps, options))
-    .with({ kind: 'ddpm' }, ({ options }) => ddpm(s, steps, options))
-    .with({ kind: 'euler' }, ({ options }) => euler(s, steps, options))
-    .with({ kind: 'euler-ancestral' }, ({ options }) => eulerAncestral(s, steps, options))
-    .with({ kind: 'heun' }, ({ options }) => heun(s, steps, options))
-    .with({ kind: 'dpm-solver' }, ({ options }) => dpmSolverMultistep(s, steps, options))
-    .with({ kind: 'unipc' }, ({ options }) => unipc(s, steps, options))
+    .with({ kind: 'ddim' }, ({ options }) => ddim(s, steps, { ...options, ...strength }))
+    .with({ kind: 'ddim-inverse' }, ({ options }) => {
+      if (run.strength !== undefined) {
+        throw new SamplerOptionsError('ddim-inverse', 'strength', 'nothing (inversion runs from data to noise; strength is for image-to-image sampling)', run.strength);
+      }
+      return ddimInverse(s, steps, options);
+    })
+    .with({ kind: 'ddpm' }, ({ options }) => ddpm(s, steps, { ...options, ...strength }))
+    .with({ kind: 'euler' }, ({ options }) => euler(s, steps, { ...options, ...strength }))
+    .with({ kind: 'euler-ancestral' }, ({ options }) => eulerAncestral(s, steps, { ...options, ...strength }))
+    .with({ kind: 'heun' }, ({ options }) => heun(s, steps, { ...options, ...strength }))
+    .with({ kind: 'dpm-solver' }, ({ options }) => dpmSolverMultistep(s, steps, { ...options, ...strength }))
+    .with({ kind: 'unipc' }, ({ options }) => unipc(s, steps, { ...options, ...strength }))
     .exhaustive();
 }
 

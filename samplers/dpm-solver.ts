@@ -16,12 +16,13 @@ import { interpAtIntegers, roundHalfEven } from './numpy.js';
 import type { ClipMaps, SamplerRows } from './plan.js';
 import { conversions, vpLevelOfSigma } from './prediction.js';
 import { alphasCumprodForSigmas, type NoiseSchedule } from './schedule.js';
+import { skippedSteps, type StrengthOptions } from './strength.js';
 import { karrasSigmas, logSigmaTable, sigmaTable, sigmaToT, uniformLogSigmas } from './sigmas.js';
 import { multistepTimesteps, type TimestepSpacing } from './timesteps.js';
 
 export type DpmSolverAlgorithm = 'dpmsolver++' | 'dpmsolver' | 'sde-dpmsolver++' | 'sde-dpmsolver';
 
-export interface DpmSolverOptions {
+export interface DpmSolverOptions extends StrengthOptions {
   /** Default 'dpmsolver++'. */
   readonly algorithmType?: DpmSolverAlgorithm;
   /** 1, 2 (default) or 3. */
@@ -65,11 +66,14 @@ export function dpmSolverMultistep(schedule: NoiseSchedule, steps: number, o: Dp
     return { toX0: { x: 1 / alpha, pred: -sigma / alpha }, fromX0: { x: 1 / sigma, x0: -alpha / sigma } };
   };
   const lowerOrderFinal = o.lowerOrderFinal ?? true;
+  // A partial run starts with an empty history (diffusers' lower_order_nums = 0);
+  // the lower-order-final rules still look at the full schedule's length.
+  const skip = skippedSteps(name, steps, o.strength);
 
   const drafts = timesteps.map((t, i): RowDraft => {
     const finalStep = i === N - 1 && ((o.eulerAtFinal ?? false) || (lowerOrderFinal && N < 15) || finalType === 'zero');
     const secondToLast = i === N - 2 && lowerOrderFinal && N < 15;
-    const previousSteps = Math.min(i, order);
+    const previousSteps = Math.min(Math.max(i - skip, 0), order);
     const thisOrder = order === 1 || previousSteps < 1 || finalStep ? 1 : order === 2 || previousSteps < 2 || secondToLast ? 2 : 3;
     const s0 = levels[i]!;
     const target = levels[i + 1]!;
@@ -93,7 +97,7 @@ export function dpmSolverMultistep(schedule: NoiseSchedule, steps: number, o: Dp
       update,
     };
   });
-  return assemble({ sampler: name, steps, initNoiseSigma: 1, final: levels[N]! }, drafts);
+  return assemble({ sampler: name, steps, initNoiseSigma: 1, final: levels[N]! }, drafts, { strength: o.strength });
 }
 
 /** DPM-Solver++(2M) as Stable Diffusion pipelines use it. */

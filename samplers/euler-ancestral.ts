@@ -10,8 +10,9 @@ import type { SamplerRows } from './plan.js';
 import { conversions } from './prediction.js';
 import type { NoiseSchedule } from './schedule.js';
 import { sigmaGrid, sigmaSpaceInputScale, type SigmaSpaceOptions } from './sigma-space.js';
+import type { StrengthOptions } from './strength.js';
 
-export type EulerAncestralOptions = Pick<SigmaSpaceOptions, 'timestepSpacing' | 'stepsOffset'>;
+export type EulerAncestralOptions = Pick<SigmaSpaceOptions, 'timestepSpacing' | 'stepsOffset'> & StrengthOptions;
 
 export function eulerAncestral(schedule: NoiseSchedule, steps: number, o: EulerAncestralOptions = {}): SamplerRows {
   const name = 'euler-ancestral';
@@ -39,5 +40,5 @@ export function eulerAncestral(schedule: NoiseSchedule, steps: number, o: EulerA
       update: sum({ x: 1 + dt / sigma, P: -dt / sigma }, { z: up }),
     };
   });
-  return assemble({ sampler: name, steps, initNoiseSigma: grid.initNoiseSigma, final: { alpha: 1, sigma: 0 } }, drafts);
+  return assemble({ sampler: name, steps, initNoiseSigma: grid.initNoiseSigma, final: { alpha: 1, sigma: 0 } }, drafts, { strength: o.strength });
 }

@@ -11,8 +11,9 @@ import type { SamplerRows } from './plan.js';
 import { conversions } from './prediction.js';
 import type { NoiseSchedule } from './schedule.js';
 import { sigmaGrid, sigmaSpaceInputScale, type SigmaSpaceOptions } from './sigma-space.js';
+import type { StrengthOptions } from './strength.js';
 
-export interface EulerOptions extends SigmaSpaceOptions {
+export interface EulerOptions extends SigmaSpaceOptions, StrengthOptions {
   /** Karras' S_churn (default 0: deterministic). */
   readonly sChurn?: number;
   readonly sTmin?: number;
@@ -52,5 +53,5 @@ export function euler(schedule: NoiseSchedule, steps: number, o: EulerOptions = 
     };
   });
   const final = grid.sigmas[grid.sigmas.length - 1]!;
-  return assemble({ sampler: name, steps, initNoiseSigma: grid.initNoiseSigma, final: { alpha: 1, sigma: final } }, drafts);
+  return assemble({ sampler: name, steps, initNoiseSigma: grid.initNoiseSigma, final: { alpha: 1, sigma: final } }, drafts, { strength: o.strength });
 }

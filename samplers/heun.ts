@@ -15,8 +15,9 @@ import type { SamplerRows } from './plan.js';
 import { conversions } from './prediction.js';
 import type { NoiseSchedule } from './schedule.js';
 import { sigmaGrid, sigmaSpaceInputScale, type SigmaSpaceOptions } from './sigma-space.js';
+import type { StrengthOptions } from './strength.js';
 
-export interface HeunOptions extends Pick<SigmaSpaceOptions, 'timestepSpacing' | 'stepsOffset' | 'useKarrasSigmas'> {
+export interface HeunOptions extends Pick<SigmaSpaceOptions, 'timestepSpacing' | 'stepsOffset' | 'useKarrasSigmas'>, StrengthOptions {
   /** Default false. */
   readonly clipSample?: boolean;
   readonly clipSampleRange?: number;
@@ -47,5 +48,5 @@ export function heun(schedule: NoiseSchedule, steps: number, o: HeunOptions = {}
     const slope2 = times(1 / next, { x: 1, P: -1 });
     drafts.push(row(i, 1, grid.timesteps[i + 1]!, next, sum(xi, times(dt / 2, sum(slope1, slope2)))));
   }
-  return assemble({ sampler: name, steps, initNoiseSigma: grid.initNoiseSigma, final: { alpha: 1, sigma: 0 } }, drafts);
+  return assemble({ sampler: name, steps, initNoiseSigma: grid.initNoiseSigma, final: { alpha: 1, sigma: 0 } }, drafts, { strength: o.strength });
 }

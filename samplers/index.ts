@@ -22,6 +22,7 @@ export {
 } from './dpm-solver.js';
 export { unipc, type UniPcOptions } from './unipc.js';
 export type { SigmaSpaceOptions } from './sigma-space.js';
+export { addNoise, skippedSteps, type StrengthOptions } from './strength.js';
 export type { ClipOptions } from './clipping.js';
 
 export {
@@ -59,6 +60,7 @@ export type {
   Update,
   RegisterTerm,
   ModelEvaluations,
+  PartialStart,
 } from './plan.js';
 export { serializePlan, deserializePlan, checkPlan } from './plan-json.js';
 export { formatPlan, printPlan } from './plan-format.js';

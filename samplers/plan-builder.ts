@@ -74,6 +74,7 @@ export function plan(sampler: SamplerRows, guidance: GuidanceSpec): Plan {
     guidance: spec,
     rows,
     modelEvaluations: countModelEvaluations(rows),
+    ...(sampler.start ? { start: sampler.start } : {}),
   };
 }
 

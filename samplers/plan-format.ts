@@ -10,7 +10,7 @@ export function formatPlan(plan: Plan): string {
   const header = [
     `plan: ${plan.sampler}, ${plan.steps} steps, ${plan.rows.length} rows, guidance ${formatGuidance(plan.guidance)}`,
     `model evaluations: ${e.total} of ${e.fullCfg} for full CFG (saves ${(100 * e.savedFraction).toFixed(1)}%); ` +
-      `registers: ${plan.registers}; x_T = ${num(plan.initNoiseSigma)}·z; final level α=${num(plan.final.alpha)} σ=${num(plan.final.sigma)}`,
+      `registers: ${plan.registers}; ${start(plan)}; final level α=${num(plan.final.alpha)} σ=${num(plan.final.sigma)}`,
   ];
   const table = plan.rows.map((row, i) => [
     String(i),
@@ -27,6 +27,12 @@ export function formatPlan(plan: Plan): string {
   const widths = titles.map((t, c) => Math.max(t.length, ...table.map((r) => r[c]!.length)));
   const line = (cells: string[]) => cells.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd();
   return [...header, line(titles), ...table.map(line)].join('\n');
+}
+
+function start(plan: Plan): string {
+  const s = plan.start;
+  if (!s) return `x_T = ${num(plan.initNoiseSigma)}·z`;
+  return `strength ${num(s.strength)}: steps ${s.skippedSteps}–${s.fullSteps - 1} of ${s.fullSteps}, x_start = ${num(s.level.alpha)}·x0 + ${num(s.level.sigma)}·z`;
 }
 
 export function printPlan(plan: Plan, write: (text: string) => void = (t) => process.stdout.write(`${t}\n`)): void {

@@ -33,6 +33,15 @@ export function checkPlan(value: unknown): Plan {
   const rows = p['rows'];
   if (!Array.isArray(rows) || rows.length === 0) throw new PlanFormatError('$.rows', 'a non-empty list of rows', rows);
   rows.forEach((row, i) => checkRow(row, `$.rows[${i}]`, registers, steps));
+  if (p['start'] !== undefined) {
+    const s = record(p['start'], '$.start');
+    const strength = num(s['strength'], '$.start.strength');
+    if (!(strength > 0 && strength <= 1)) throw new PlanFormatError('$.start.strength', 'a number in (0, 1]', strength);
+    const full = int(s['fullSteps'], '$.start.fullSteps', steps);
+    const skipped = int(s['skippedSteps'], '$.start.skippedSteps', 0);
+    if (skipped + steps !== full) throw new PlanFormatError('$.start.skippedSteps', `fullSteps − steps = ${full - steps}`, skipped);
+    level(s['level'], '$.start.level');
+  }
   const counted = countModelEvaluations(rows as PlanRow[]);
   if (JSON.stringify(counted) !== JSON.stringify(p['modelEvaluations'])) {
     throw new PlanFormatError('$.modelEvaluations', `the counts of the rows' branches ${JSON.stringify(counted)}`, p['modelEvaluations']);

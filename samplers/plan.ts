@@ -12,7 +12,10 @@ import type { GuidanceSpec } from './guidance.js';
  * file `R[0..plan.registers)` of latent-shaped buffers (zero-initialised), and a
  * stream of standard-normal noise. The run starts from
  * `x = plan.initNoiseSigma · z` (z standard normal; or a given latent) and
- * returns `x` after the last row, whose noise level is `plan.final`.
+ * returns `x` after the last row, whose noise level is `plan.final`. A plan
+ * with `start` (image-to-image, see PartialStart) starts instead from
+ * `x = start.level.alpha · x0 + start.level.sigma · z` for a clean latent x0
+ * (diffusers' `scheduler.add_noise(x0, z, timesteps[0])`; no initNoiseSigma).
  * All coefficients are plain numbers (float64 in the plan; a device may use
  * float32). Per row, in this order:
  *
@@ -54,7 +57,8 @@ import type { GuidanceSpec } from './guidance.js';
  * first stage's x0 from a register; UniPC's corrector is folded into the next
  * row's update (it is linear in the latent and the stored predictions).
  * `step`/`stage` say which sampler step a row belongs to (guidance specs count
- * steps, not rows); `level` is the noise level of `x` entering the row
+ * steps, not rows; in a partial run, steps of that run, from 0, as diffusers'
+ * callbacks count them); `level` is the noise level of `x` entering the row
  * (`x ≈ alpha · x0 + sigma · ε`, descriptive: executors do not need it).
  */
 export interface PlanRow extends SamplerRow {
@@ -135,16 +139,42 @@ export interface SamplerRow {
   readonly store?: number;
 }
 
+/**
+ * A run that starts part-way down the schedule: image-to-image with strength s,
+ * as diffusers' img2img pipelines run it (get_timesteps, then set_begin_index).
+ * Of the N steps of the full schedule the run takes the last
+ * `min(⌊N·s⌋, N)`, skipping `t_start = N − that`, with a fresh solver state
+ * (empty multistep history: lower orders first; UniPC's corrector off on the
+ * first row; Heun's stages paired as in the full run).
+ */
+export interface PartialStart {
+  readonly strength: number;
+  /** N, the steps of the full schedule. */
+  readonly fullSteps: number;
+  /** t_start: the full schedule's steps that are skipped (SamplerRows.steps = fullSteps − skippedSteps). */
+  readonly skippedSteps: number;
+  /**
+   * Noise level of the first row: noise a clean latent x0 as
+   * `level.alpha · x0 + level.sigma · z` (diffusers' add_noise at the first
+   * timestep: √ᾱ_t, √(1 − ᾱ_t) for DDIM/DDPM; the VP level of σ̃ for
+   * DPM-Solver/UniPC; α = 1, σ = σ̃ for Euler/Heun, without init_noise_sigma).
+   */
+  readonly level: NoiseLevel;
+}
+
 /** A sampler's output: its rows and what an executor needs around them. */
 export interface SamplerRows {
   /** Human-readable description, e.g. "dpmsolver++ 2M (karras)". */
   readonly sampler: string;
+  /** Sampler steps of this run (of the partial run when `start` is present). */
   readonly steps: number;
   readonly initNoiseSigma: number;
   /** Noise level of the returned latent. */
   readonly final: NoiseLevel;
   readonly registers: number;
   readonly rows: readonly SamplerRow[];
+  /** Present when the run starts part-way (a `strength` was given). */
+  readonly start?: PartialStart;
 }
 
 export interface ModelEvaluations {
@@ -170,6 +200,8 @@ export interface Plan {
   readonly guidance: GuidanceSpec;
   readonly rows: readonly PlanRow[];
   readonly modelEvaluations: ModelEvaluations;
+  /** Present when the run starts part-way (image-to-image): the start latent is noised to `start.level`. */
+  readonly start?: PartialStart;
 }
 
 export const PLAN_FORMAT = 'kiln.plan/1';

@@ -21,10 +21,11 @@ import { interpAtIntegers, roundHalfEven } from './numpy.js';
 import type { NoiseLevel, SamplerRows } from './plan.js';
 import { conversions, vpLevelOfSigma } from './prediction.js';
 import { alphasCumprodForSigmas, type NoiseSchedule } from './schedule.js';
+import { skippedSteps, type StrengthOptions } from './strength.js';
 import { karrasSigmas, logSigmaTable, sigmaTable, sigmaToT } from './sigmas.js';
 import { multistepTimesteps, type TimestepSpacing } from './timesteps.js';
 
-export interface UniPcOptions {
+export interface UniPcOptions extends StrengthOptions {
   /** The UniP order; the corrector adds one. Default 2. */
   readonly solverOrder?: number;
   /** Default 'bh2'. */
@@ -69,14 +70,17 @@ export function unipc(schedule: NoiseSchedule, steps: number, o: UniPcOptions = 
   const lambdas = levels.map((l) => Math.log(l.alpha) - Math.log(l.sigma));
   const N = timesteps.length;
   const lowerOrderFinal = o.lowerOrderFinal ?? true;
-  const orders = timesteps.map((_, i) => Math.min(lowerOrderFinal ? Math.min(order, N - i) : order, Math.min(i, order) + 1));
+  // A partial run starts fresh (diffusers: lower_order_nums = 0, no last_sample,
+  // so no corrector on its first row); N − i still counts the full schedule.
+  const skip = skippedSteps(name, steps, o.strength);
+  const orders = timesteps.map((_, i) => Math.min(lowerOrderFinal ? Math.min(order, N - i) : order, Math.min(Math.max(i - skip, 0), order) + 1));
   const disabled = new Set(o.disableCorrector ?? []);
   const scaleOf = (l: NoiseLevel): number => (predictX0 ? l.alpha : l.sigma);
   const clip = clipOp(name, o, false, X0_MAPS);
 
   const drafts = timesteps.map((t, i): RowDraft => {
     let corrected: Combination = { x: 1 };
-    if (i > 0 && !disabled.has(i - 1)) {
+    if (i > skip && !disabled.has(i - 1)) {
       // Step i−1 → i, seen from row i: m_{i−1} is P-1, m_{i−1−k} is P-(1+k), m_i is P.
       const p = orders[i - 1]!;
       const h = lambdas[i]! - lambdas[i - 1]!;
@@ -118,7 +122,7 @@ export function unipc(schedule: NoiseSchedule, steps: number, o: UniPcOptions = 
       update,
     };
   });
-  return assemble({ sampler: name, steps, initNoiseSigma: 1, final: levels[N]! }, drafts);
+  return assemble({ sampler: name, steps, initNoiseSigma: 1, final: levels[N]! }, drafts, { strength: o.strength });
 }
 
 interface BhCoefficients {

@@ -53,8 +53,8 @@ export function epilogueFn(io: KernelIO, root: Tensor, anchor: Tensor): string {
   return valueFn(io, 'epilogue', root, ['acc: f32', ...names.map((n) => `${n}: u32`)], names, { node: anchor, value: 'acc' });
 }
 
-export function assemble(io: KernelIO, parts: string[]): string {
-  return [io.declarations(), PRELUDE, ...parts].join('\n');
+export function assemble(io: KernelIO, parts: string[], outType = 'f32'): string {
+  return [io.declarations(outType), PRELUDE, ...parts].join('\n');
 }
 
 export const flatIndexParams = (n: number, prefix = 'c') => coordNames(prefix, n).map((x) => `${x}: u32`);

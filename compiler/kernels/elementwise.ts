@@ -11,6 +11,7 @@ export function elementwiseKernel(io: KernelIO, root: Tensor): KernelCode {
   const groups = Math.ceil(total / WG);
   const [gx, gy] = grid(groups);
   const names = coordNames('c', shape.length);
+  const i32 = root.dtype === 'i32';
   const fn = valueFn(io, 'value', root, names.map((n) => `${n}: u32`), names);
   const main = `
 @compute @workgroup_size(${WG})
@@ -18,7 +19,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let i = (wid.x + wid.y * ${gx}u) * ${WG}u + lid.x;
   if (i >= ${total}u) { return; }
   ${unflatten(shape, 'i', names)}
-  out0[i] = value(${names.join(', ')});
+  out0[i] = ${i32 ? `i32(value(${names.join(', ')}))` : `value(${names.join(', ')})`};
 }`;
-  return { label: `elementwise ${root}`, variant: 'flat', code: assemble(io, [fn, main]), workgroups: [gx, gy, 1], io };
+  // An i32 tensor (cast, or ids moved by reshape/slice/concat…) is stored as i32, as loads and read-back expect.
+  return { label: `elementwise ${root}`, variant: 'flat', code: assemble(io, [fn, main], i32 ? 'i32' : 'f32'), workgroups: [gx, gy, 1], io };
 }

@@ -6,11 +6,19 @@
 // (non-linear) models and compare every step.
 //
 // They take the grid (timesteps, σ̃ or ᾱ) as input: the grids are checked
-// separately against values derived with NumPy (timesteps.test.ts).
+// separately against values derived with NumPy (timesteps.test.ts). `begin`
+// (default 0) is diffusers' set_begin_index for an image-to-image run: a fresh
+// scheduler that takes its steps from that index of the full grid (for Heun, an
+// index into its interleaved arrays); one output per step taken.
 
 import type { PredictionType } from '../../../samplers/index.js';
 
 export type RefModel = (input: Float64Array, t: number) => Float64Array;
+
+interface Begin {
+  /** Index of the first step taken (set_begin_index); default 0. */
+  begin?: number;
+}
 export type RefNoise = () => Float64Array;
 
 const map = (a: Float64Array, f: (v: number, i: number) => number) => Float64Array.from(a, f);
@@ -31,7 +39,7 @@ function quantileThreshold(x0: Float64Array, ratio: number, maxValue: number): F
   return map(x0, (v) => Math.min(Math.max(v, -s), s) / s);
 }
 
-export interface RefDdim {
+export interface RefDdim extends Begin {
   alphasCumprod: ArrayLike<number>;
   timesteps: readonly number[];
   numTrainTimesteps: number;
@@ -45,7 +53,7 @@ export interface RefDdim {
 export function refDdim(c: RefDdim, model: RefModel, x: Float64Array, noise: RefNoise): Float64Array[] {
   const out: Float64Array[] = [];
   const N = c.timesteps.length;
-  for (const t of c.timesteps) {
+  for (const t of c.timesteps.slice(c.begin ?? 0)) {
     const m = model(x, t);
     const prev = t - Math.floor(c.numTrainTimesteps / N);
     const a = c.alphasCumprod[t]!;
@@ -66,7 +74,7 @@ export function refDdim(c: RefDdim, model: RefModel, x: Float64Array, noise: Ref
   return out;
 }
 
-export interface RefDdpm {
+export interface RefDdpm extends Begin {
   alphasCumprod: ArrayLike<number>;
   timesteps: readonly number[];
   clipSample: number | null;
@@ -77,6 +85,7 @@ export interface RefDdpm {
 export function refDdpm(c: RefDdpm, model: RefModel, x: Float64Array, noise: RefNoise): Float64Array[] {
   const out: Float64Array[] = [];
   for (const [index, t] of c.timesteps.entries()) {
+    if (index < (c.begin ?? 0)) continue;
     const m = model(x, t);
     const prev = index === c.timesteps.length - 1 ? -1 : c.timesteps[index + 1]!;
     const a = c.alphasCumprod[t]!;
@@ -99,7 +108,7 @@ export function refDdpm(c: RefDdpm, model: RefModel, x: Float64Array, noise: Ref
   return out;
 }
 
-export interface RefSigmaSpace {
+export interface RefSigmaSpace extends Begin {
   timesteps: readonly number[];
   /** N + 1 values, the last one final. */
   sigmas: readonly number[];
@@ -114,6 +123,7 @@ function veX0(type: PredictionType, m: Float64Array, x: Float64Array, sigma: num
 export function refEuler(c: RefSigmaSpace & { sChurn: number }, model: RefModel, x: Float64Array, noise: RefNoise): Float64Array[] {
   const out: Float64Array[] = [];
   c.timesteps.forEach((t, i) => {
+    if (i < (c.begin ?? 0)) return;
     const sigma = c.sigmas[i]!;
     const m = model(map(x, (v) => v / Math.sqrt(sigma * sigma + 1)), t);
     const gamma = Math.min(c.sChurn / (c.sigmas.length - 1), Math.SQRT2 - 1);
@@ -135,6 +145,7 @@ export function refEuler(c: RefSigmaSpace & { sChurn: number }, model: RefModel,
 export function refEulerAncestral(c: RefSigmaSpace, model: RefModel, x: Float64Array, noise: RefNoise): Float64Array[] {
   const out: Float64Array[] = [];
   c.timesteps.forEach((t, i) => {
+    if (i < (c.begin ?? 0)) return;
     const from = c.sigmas[i]!;
     const to = c.sigmas[i + 1]!;
     const m = model(map(x, (v) => v / Math.sqrt(from * from + 1)), t);
@@ -157,6 +168,7 @@ export function refHeun(c: RefSigmaSpace & { clipSample: number | null }, model:
   let saved: Float64Array | null = null;
   const out: Float64Array[] = [];
   ts.forEach((t, index) => {
+    if (index < (c.begin ?? 0)) return;
     const m = model(map(x, (v) => v / Math.sqrt(sig[index]! ** 2 + 1)), t);
     const firstOrder = prevDerivative === null;
     const sigma = firstOrder ? sig[index]! : sig[index - 1]!;
@@ -205,6 +217,7 @@ export function refDpmSolver(c: RefDpm, model: RefModel, x: Float64Array, noise:
   const out: Float64Array[] = [];
   const data = c.algorithm === 'dpmsolver++' || c.algorithm === 'sde-dpmsolver++';
   c.timesteps.forEach((t, i) => {
+    if (i < (c.begin ?? 0)) return;
     const m = model(x, t);
     const lowerFinal = i === N - 1 && (c.eulerAtFinal || (c.lowerOrderFinal && N < 15) || c.finalZero);
     const lowerSecond = i === N - 2 && c.lowerOrderFinal && N < 15;
@@ -335,6 +348,7 @@ export function refUniPc(c: RefUniPc, model: RefModel, x: Float64Array): Float64
     return { hPhi1, Bh, R, b };
   };
   c.timesteps.forEach((t, i) => {
+    if (i < (c.begin ?? 0)) return;
     const m = model(x, t);
     const useCorrector = i > 0 && !c.disableCorrector.includes(i - 1) && lastSample !== null;
     const s = alphaSigma(c.sigmas[i]!);
