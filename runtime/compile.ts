@@ -1,3 +1,4 @@
+import { ArgumentError } from '../dsl/errors.js';
 import type { Tensor } from '../dsl/node.js';
 import { type ConcreteShape, numel } from '../dsl/shape.js';
 import { UNIFORM_VEC4S } from '../compiler/expr.js';
@@ -40,9 +41,9 @@ export async function compile(dev: Device, outputs: readonly Tensor[], o: Compil
   });
   for (const f of feedback) {
     const input = program.inputs.get(f.to);
-    if (!input || program.scalarSlots.has(f.to)) throw new DeviceLimitError(`compile: feedback target '${f.to}' is not a tensor input of this graph`);
+    if (!input || program.scalarSlots.has(f.to)) throw new ArgumentError(`compile: feedback target '${f.to}' is not a tensor input of this graph`);
     if (numel(input.shape as ConcreteShape) !== numel(f.from.shape as ConcreteShape)) {
-      throw new DeviceLimitError(`compile: feedback into '${f.to}' has ${numel(f.from.shape as ConcreteShape)} values, the input holds ${numel(input.shape as ConcreteShape)}`);
+      throw new ArgumentError(`compile: feedback into '${f.to}' has ${numel(f.from.shape as ConcreteShape)} values, the input holds ${numel(input.shape as ConcreteShape)}`);
     }
   }
 
@@ -117,7 +118,8 @@ export async function compile(dev: Device, outputs: readonly Tensor[], o: Compil
     kernels: dispatches.map((d) => ({ label: d.label, variant: d.variant })),
     compileMs: performance.now() - t0,
   };
-  return new Executable(dev, { ...program, outputs: shownOutputs }, buffers, dispatches, uniform, feedback, stats, new Set(shared.values()));
+  const callerOwned = [...program.inputs.keys()].filter((n) => o.sharedInputs?.has(n));
+  return new Executable(dev, { ...program, outputs: shownOutputs }, buffers, dispatches, uniform, feedback, stats, new Set(shared.values()), callerOwned);
 }
 
 async function createBuffers(dev: Device, program: Program, shared: ReadonlyMap<number, GPUBuffer>): Promise<GPUBuffer[]> {

@@ -53,7 +53,14 @@ export class Executable {
     readonly stats: ExecutableStats,
     /** Buffers owned by another executable: never destroyed here. */
     private readonly borrowed: ReadonlySet<GPUBuffer> = new Set(),
-  ) {}
+    /** Inputs whose buffers the caller fills (shared state): they need no feed. */
+    callerOwned: readonly string[] = [],
+  ) {
+    for (const n of callerOwned) this.fed.add(n);
+  }
+
+  /** Inputs that have a value: running with one missing would silently compute with zeros. */
+  private readonly fed = new Set<string>();
 
   private readonly scalars = new Float32Array(UNIFORM_VEC4S * 4);
 
@@ -77,6 +84,7 @@ export class Executable {
         if (Number.isNaN(v) && typeof value !== 'number') throw new FeedError(`run: input '${name}' is a scalar, found ${value.length} values`);
         this.scalars[slot] = v;
         scalarsChanged = true;
+        this.fed.add(name);
         continue;
       }
       const n = numel(t.shape as ConcreteShape);
@@ -84,12 +92,15 @@ export class Executable {
       if (arr.length !== n) throw new FeedError(`run: input '${name}' ${fmtShape(t.shape)} needs ${n} values, found ${arr.length}`);
       const data = t.dtype === 'i32' ? Int32Array.from(arr) : arr instanceof Float32Array ? arr : Float32Array.from(arr);
       this.device.gpu.queue.writeBuffer(this.bufferOf(t), 0, data.buffer, data.byteOffset, data.byteLength);
+      this.fed.add(name);
     }
     if (scalarsChanged && this.uniform) this.device.gpu.queue.writeBuffer(this.uniform, 0, this.scalars);
   }
 
   /** Queue every dispatch (and the feedback copies) once; Dawn's complaints become typed errors. */
   async enqueue(): Promise<void> {
+    const missing = this.inputNames.filter((n) => !this.fed.has(n));
+    if (missing.length) throw new FeedError(`run: input${missing.length > 1 ? 's' : ''} ${missing.map((n) => `'${n}'`).join(', ')} never received a value; feed ${missing.length > 1 ? 'them' : 'it'} in run() or setInputs()`);
     await this.device.scoped('running the compiled graph', () => this.encode());
   }
 

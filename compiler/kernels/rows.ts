@@ -118,9 +118,15 @@ export function reduceKernel(io: KernelIO, root: Tensor, anchor: Tensor): Kernel
   const xfn = `fn xval(${[...outNames, ...op.axes.map((a) => `k${a}`)].map((n) => `${n}: u32`).join(', ')}) -> f32 {\n${s.body()}\n  return ${xv};\n}`;
   const init = op.fn === 'max' ? '(-k_inf())' : '0.0f';
   const combine = op.fn === 'max' ? 'acc = max(acc, v);' : 'acc = acc + v;';
-  let body = `let v = xval(${[...outNames, ...op.axes.map((a) => `k${a}`)].join(', ')}); ${combine}`;
-  for (const a of [...op.axes].reverse()) body = `for (var k${a} = 0u; k${a} < ${u32(xShape[a])}; k${a} = k${a} + 1u) { ${body} }`;
-  const count = op.axes.reduce((n, a) => n * xShape[a], 1);
+  // One flat loop over the reduced elements: nested constant-bound loops get fully unrolled by some drivers.
+  const reduced = op.axes.map((a) => xShape[a]);
+  const reducedCount = reduced.reduce((n, d) => n * d, 1);
+  const split: string[] = ['var kr = kf;'];
+  for (let q = op.axes.length - 1; q >= 0; q--) {
+    const a = op.axes[q];
+    split.push(q === 0 ? `let k${a} = kr;` : `let k${a} = kr % ${u32(reduced[q])}; kr = kr / ${u32(reduced[q])};`);
+  }
+  const body = `for (var kf = 0u; kf < ${u32(reducedCount)}; kf = kf + 1u) { ${split.join(' ')} let v = xval(${[...outNames, ...op.axes.map((a) => `k${a}`)].join(', ')}); ${combine} }`;
   const main = `
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -129,7 +135,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   ${outShape.length ? unflattenInline(outShape, outNames) : ''}
   var acc = ${init};
   ${body}
-  ${op.fn === 'mean' ? `acc = acc / ${f32(count)};` : ''}
+  ${op.fn === 'mean' ? `acc = acc / ${f32(reducedCount)};` : ''}
   out0[i] = epilogue(acc${outNames.length ? ', ' : ''}${outNames.join(', ')});
 }`;
   return { label: `reduce ${anchor}`, variant: 'loop', code: assemble(io, [xfn, epilogueFn(io, root, anchor), main]), workgroups: [gx, gy, 1], io };

@@ -77,9 +77,9 @@ test('one input name used for two different shapes in one graph is a ShapeError 
 test('feedback into something that is not a same-sized tensor input is refused at compile time', async () => {
   const x = k.input('x', [4]), s = k.input('s', []);
   const y = k.mul(x, s);
-  await rejectsWith(compile(dev, [y], { ...opts(), feedback: { z: y } }), DeviceLimitError, "compile: feedback target 'z' is not a tensor input of this graph");
-  await rejectsWith(compile(dev, [y], { ...opts(), feedback: { s: y } }), DeviceLimitError, "compile: feedback target 's' is not a tensor input of this graph");
-  await rejectsWith(compile(dev, [y], { ...opts(), feedback: { x: k.sum(y, 0, true) } }), DeviceLimitError,
+  await rejectsWith(compile(dev, [y], { ...opts(), feedback: { z: y } }), k.ArgumentError, "compile: feedback target 'z' is not a tensor input of this graph");
+  await rejectsWith(compile(dev, [y], { ...opts(), feedback: { s: y } }), k.ArgumentError, "compile: feedback target 's' is not a tensor input of this graph");
+  await rejectsWith(compile(dev, [y], { ...opts(), feedback: { x: k.sum(y, 0, true) } }), k.ArgumentError,
     "compile: feedback into 'x' has 1 values, the input holds 4");
 });
 
@@ -110,4 +110,13 @@ test('Device.scoped turns a validation error inside it into a GpuValidationError
     GpuValidationError, /^making a mappable storage buffer: .*MapRead/s);
   // And the device still works afterwards.
   assert.equal(await dev.scoped('a fine buffer', () => dev.gpu.createBuffer({ size: 4, usage: GPUBufferUsage.STORAGE }).size), 4);
+});
+
+test('running with an input that never received a value is a FeedError, not a silent zero', async () => {
+  const x = k.input('x', [3]), s = k.input('s', []);
+  const exe = await compile(dev, [k.mul(x, s)], opts());
+  await rejectsWith(exe.run({ x: [1, 2, 3] }), k.FeedError, "run: input 's' never received a value; feed it in run() or setInputs()");
+  const r = await exe.run({ s: 2 });
+  assert.deepEqual([...r.outputs[0]], [2, 4, 6]);
+  exe.destroy();
 });
