@@ -4,7 +4,7 @@ import type { Tensor } from '../dsl/node.js';
 import { type ConcreteShape, numel } from '../dsl/shape.js';
 import { KernelIO, UNIFORM_VEC4S } from './expr.js';
 import { type FusionPlan, isUniformScalar, planFusion } from './fusion.js';
-import { attentionKernel } from './kernels/attention.js';
+import { ATTENTION_VARIANTS, type AttentionVariant, attentionDims, attentionKernel } from './kernels/attention.js';
 import type { KernelCode } from './kernels/common.js';
 import { convKernel, convShape } from './kernels/conv2d.js';
 import { elementwiseKernel } from './kernels/elementwise.js';
@@ -24,6 +24,8 @@ export interface LoweredKernel {
   family: KernelFamily;
   /** Autotuning cache key: the family and the sizes that decide speed. */
   signature: string;
+  /** Arithmetic work, where the family's variants differ in speed (gemm families); 0 elsewhere. */
+  flops: number;
   variants: readonly string[];
   generate(variant: string): KernelCode;
   reads: readonly Tensor[];
@@ -68,23 +70,29 @@ export function lower(outputs: readonly Tensor[], o: LowerOptions = {}): Program
       .with(undefined, () => ({ family: 'elementwise' as const, signature: `ew:${numel(root.shape as ConcreteShape)}`, variants: ['flat'], gen: () => elementwiseKernel(io(), root) }))
       .with('softmax', 'layerNorm', 'groupNorm', () => ({ family: 'row' as const, signature: 'row', variants: ['row-wg64'], gen: () => rowKernel(io(), root, anchor!) }))
       .with('reduce', () => ({ family: 'reduce' as const, signature: 'reduce', variants: ['loop'], gen: () => reduceKernel(io(), root, anchor!) }))
-      .with('attention', () => ({ family: 'attention' as const, signature: 'attention', variants: ['online-row'], gen: () => attentionKernel(io(), root, anchor!) }))
+      .with('attention', () => {
+        const [b, nq, nk, d, dv] = attentionDims(anchor!);
+        // Unrolling over the head dimension only makes sense for heads of moderate size.
+        const variants = d <= 128 && dv <= 128 ? allow('attention', ATTENTION_VARIANTS) : ['online-row'];
+        return { family: 'attention' as const, flops: 2 * b * nq * nk * (d + dv), signature: `attn:${b}x${nq}x${nk}x${d}x${dv}`, variants,
+          gen: (v: string) => attentionKernel(io(), root, anchor!, v as AttentionVariant) };
+      })
       .with('matmul', () => {
         const g = matmulShape(anchor!);
-        return { family: 'matmul' as const, signature: `gemm:${g.batch}x${g.m}x${g.n}x${g.k}`, variants: allow('matmul', GEMM_VARIANTS),
+        return { family: 'matmul' as const, flops: 2 * g.batch * g.m * g.n * g.k, signature: `gemm:${g.batch}x${g.m}x${g.n}x${g.k}`, variants: allow('matmul', GEMM_VARIANTS),
           gen: (v: string) => matmulKernel(io(), root, anchor!, v as GemmVariant) };
       })
       .with('conv2d', () => {
         const g = convShape(anchor!);
         const grouped = (anchor!.op as { groups: number }).groups > 1;
-        return { family: 'conv2d' as const, signature: `conv:${g.batch}x${g.m}x${g.n}x${g.k}`, variants: grouped ? ['naive'] : allow('conv2d', GEMM_VARIANTS),
+        return { family: 'conv2d' as const, flops: 2 * g.batch * g.m * g.n * g.k, signature: `conv:${g.batch}x${g.m}x${g.n}x${g.k}`, variants: grouped ? ['naive'] : allow('conv2d', GEMM_VARIANTS),
           gen: (v: string) => convKernel(io(), root, anchor!, v as GemmVariant) };
       })
       .otherwise((kind) => {
         throw new Error(`internal: no kernel family for ${kind}`);
       });
     const first = k.gen(k.variants[0]);
-    return { root, anchor, family: k.family, signature: k.signature, variants: k.variants, generate: k.gen, reads: first.io.reads };
+    return { root, anchor, family: k.family, flops: 'flops' in k ? k.flops : 0, signature: k.signature, variants: k.variants, generate: k.gen, reads: first.io.reads };
   });
 
   const constants = fusion.order.filter((t) => t.op.kind === 'constant' && fusion.materialized.has(t));

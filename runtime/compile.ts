@@ -179,8 +179,12 @@ function decidedVariant(dev: Device, k: LoweredKernel, cache: AutotuneCache, mea
   if (k.variants.length === 1) return k.variants[0];
   const cached = cache.get(dev.description, k.signature);
   if (cached && k.variants.includes(cached)) return cached;
-  return measure ? undefined : defaultVariant(dev, k.variants);
+  // Small kernels are not worth a measurement: compiling every candidate costs more than any of them runs.
+  return measure && k.flops >= MEASURE_FLOPS ? undefined : defaultVariant(dev, k.variants, k.flops);
 }
+
+/** Below this much arithmetic a kernel takes the adapter's default variant instead of being measured. */
+export const MEASURE_FLOPS = 5e7;
 
 /** Time every variant on this adapter with the kernel's real buffers; remember the fastest. */
 async function measureVariants(dev: Device, k: LoweredKernel, cache: AutotuneCache, build: (v: string) => Promise<Candidate>): Promise<string> {
@@ -193,9 +197,12 @@ async function measureVariants(dev: Device, k: LoweredKernel, cache: AutotuneCac
   return best;
 }
 
-/** Without measurements: register blocking on CPU rasterisers, workgroup tiling on GPUs. */
-export function defaultVariant(dev: Device, variants: readonly string[]): string {
-  const prefer = dev.isCpu ? ['rb4x4', 'rb8x4'] : ['tiled64', 'rb4x4'];
+/**
+ * Without measurements: on CPU rasterisers, uniform-row register blocking (ur8x8 for real work, rb8x4 for small
+ * kernels, where its quick compile matters more); workgroup-memory tiling on GPUs.
+ */
+export function defaultVariant(dev: Device, variants: readonly string[], flops = Infinity): string {
+  const prefer = dev.isCpu ? (flops >= 1e7 ? ['ur8x8', 'rb8x4'] : ['rb8x4', 'rb4x4']) : ['tiled64', 'rb4x4'];
   return prefer.find((v) => variants.includes(v)) ?? variants[0];
 }
 

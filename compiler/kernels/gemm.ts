@@ -14,9 +14,9 @@ export interface GemmShape {
   k: number;
 }
 
-export type GemmVariant = 'naive' | 'rb4x4' | 'rb8x4' | 'lanes4x4' | 'lanes8x4' | 'ur8x8' | 'ur16x16' | 'tiled64';
+export type GemmVariant = 'naive' | 'rb4x4' | 'rb8x4' | 'ur8x8' | 'ur16x16' | 'tiled64';
 
-export const GEMM_VARIANTS: readonly GemmVariant[] = ['naive', 'rb4x4', 'rb8x4', 'lanes4x4', 'lanes8x4', 'ur8x8', 'ur16x16', 'tiled64'];
+export const GEMM_VARIANTS: readonly GemmVariant[] = ['naive', 'rb4x4', 'rb8x4', 'ur8x8', 'ur16x16', 'tiled64'];
 
 export function gemmMain(v: GemmVariant, s: GemmShape): { code: string; workgroups: [number, number, number] } {
   if (s.batch > 65535) throw new Error(`internal: gemm batch ${s.batch} exceeds one dispatch dimension`);
@@ -24,8 +24,6 @@ export function gemmMain(v: GemmVariant, s: GemmShape): { code: string; workgrou
     case 'naive': return naive(s);
     case 'rb4x4': return registerBlocked(s, 4, 4);
     case 'rb8x4': return registerBlocked(s, 8, 4);
-    case 'lanes4x4': return laneStrided(s, 4, 4);
-    case 'lanes8x4': return laneStrided(s, 8, 4);
     case 'ur8x8': return uniformRows(s, 8, 8, 8);
     case 'ur16x16': return uniformRows(s, 16, 16, 8);
     case 'tiled64': return tiled(s);
@@ -71,36 +69,6 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
   return { code, workgroups: [Math.ceil(s.n / (8 * tn)), Math.ceil(s.m / (8 * tm)), s.batch] as [number, number, number] };
 }
 
-/**
- * Register blocking where a thread's columns are strided by the workgroup width: neighbouring invocations
- * read neighbouring addresses, which CPU rasterisers (one invocation per SIMD lane) turn into vector loads.
- */
-function laneStrided(s: GemmShape, tm: number, tn: number) {
-  const W = 16;
-  const R = (n: number) => Array.from({ length: n }, (_, i) => i);
-  const init: string[] = [];
-  for (const a of R(tm)) for (const b of R(tn)) init.push(`var acc${a}_${b} = 0.0f;`);
-  const loop: string[] = [];
-  for (const a of R(tm)) loop.push(`let a${a} = loadA(p, min(i0 + ${a}u, ${u32(s.m - 1)}), k);`);
-  for (const b of R(tn)) loop.push(`let b${b} = loadB(p, k, min(jb + ${b * W}u, ${u32(s.n - 1)}), i0);`);
-  for (const a of R(tm)) for (const b of R(tn)) loop.push(`acc${a}_${b} = fma(a${a}, b${b}, acc${a}_${b});`);
-  const stores: string[] = [];
-  for (const a of R(tm)) for (const b of R(tn)) {
-    stores.push(`if (i0 + ${a}u < ${u32(s.m)} && jb + ${b * W}u < ${u32(s.n)}) { store(p, i0 + ${a}u, jb + ${b * W}u, acc${a}_${b}); }`);
-  }
-  const code = `
-@compute @workgroup_size(${W}, 4)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let jb = wid.x * ${W * tn}u + lid.x; let i0 = (wid.y * 4u + lid.y) * ${tm}u; let p = wid.z;
-  if (i0 >= ${u32(s.m)} || jb >= ${u32(s.n)}) { return; }
-  ${init.join('\n  ')}
-  for (var k = 0u; k < ${u32(s.k)}; k = k + 1u) {
-    ${loop.join('\n    ')}
-  }
-  ${stores.join('\n  ')}
-}`;
-  return { code, workgroups: [Math.ceil(s.n / (W * tn)), Math.ceil(s.m / (4 * tm)), s.batch] as [number, number, number] };
-}
 
 /**
  * Register blocking with a thread's rows uniform across its workgroup: the TM rows come from the workgroup id

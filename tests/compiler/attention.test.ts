@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import * as k from '../../dsl/index.js';
+import { ATTENTION_VARIANTS } from '../../compiler/kernels/attention.js';
 import { compile } from '../../runtime/compile.js';
 import { F32_TOL, assertClose, emptyCache, expectMatchesEvaluator, gpuProperty, numelOf, openTestDevice, randomData, seedArb } from '../support/gpu.js';
 
@@ -20,8 +21,9 @@ test('attention with optional mask and scale, broadcast batch dims and odd lengt
     mask: fc.constantFrom('none', 'full', 'keys'),
     scale: fc.constantFrom(undefined, 0.05, 1.5),
     seed: seedArb,
+    variant: fc.constantFrom(...ATTENTION_VARIANTS),
   });
-  await gpuProperty(arb, async ({ bq, kvBroadcast, nq, nk, d, dv, mask, scale, seed }) => {
+  await gpuProperty(arb, async ({ bq, kvBroadcast, nq, nk, d, dv, mask, scale, seed, variant }) => {
     const bkv = kvBroadcast ? bq.map(() => 1) : bq;
     const q = k.input('q', [...bq, nq, d]), kk = k.input('k', [...bkv, nk, d]), v = k.input('v', [...bkv, nk, dv]);
     const feeds: Record<string, Float32Array> = {
@@ -38,9 +40,10 @@ test('attention with optional mask and scale, broadcast batch dims and odd lengt
     const a = k.attention(q, kk, v, { mask: m, scale });
     const res = k.input('res', a.shape);
     feeds.res = randomData(numelOf(a.shape as number[]), seed + 3);
-    const { stats } = await expectMatchesEvaluator(dev, [k.add(a, res)], feeds);
+    const { stats } = await expectMatchesEvaluator(dev, [k.add(a, res)], feeds, { variants: { attention: [variant] } });
     assert.equal(stats.dispatches, 1, 'attention and its residual add are one kernel');
-  }, 6);
+    assert.equal(stats.kernels[0].variant, variant);
+  }, 8);
 });
 
 // B·H = 8 heads of N = 256 tokens, head dim 16: the probabilities would be 8·256·256 floats = 2 MiB.

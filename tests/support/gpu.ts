@@ -157,7 +157,7 @@ export function gemmVariantsUnderTest(): readonly string[] {
  * take 5–130 s per pipeline there, so they get fixed shapes only (every variant is in the per-variant tests).
  */
 export const quickGemmVariants = (): readonly string[] =>
-  gemmVariantsUnderTest().filter((v) => ['naive', 'rb4x4', 'rb8x4', 'lanes4x4', 'lanes8x4'].includes(v));
+  gemmVariantsUnderTest().filter((v) => ['naive', 'rb4x4', 'rb8x4', 'ur8x8', 'ur16x16'].includes(v));
 
 // ---------------------------------------------------------------------------------------------------
 // Arbitraries
