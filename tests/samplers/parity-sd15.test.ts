@@ -1,7 +1,7 @@
 // kiln's plans and host executor reproduce diffusers 0.31 on SD 1.5's schedule:
 // DDIM 50 steps and DPM-Solver++(2M) 25 steps, timesteps exactly and every
 // step's sample within relative L2 1e-5 (golden data in
-// /work/shared/golden/sched-sd15, made by diffusers itself; see its case.json).
+// ../shared/golden/sched-sd15, made by diffusers itself; see its case.json).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,8 +17,9 @@ import {
 } from '../../samplers/index.js';
 import { sigmaTable } from '../../samplers/sigmas.js';
 import { readSafetensors, relativeL2 } from './helpers/safetensors.js';
+import { goldenPath } from '../support/golden.js';
 
-const GOLDEN = '/work/shared/golden/sched-sd15';
+const GOLDEN = goldenPath('sched-sd15');
 const tensors = readSafetensors(`${GOLDEN}/io.safetensors`);
 const tensor = (name: string) => {
   const t = tensors.get(name);

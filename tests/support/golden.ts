@@ -1,9 +1,11 @@
 // Golden-case helpers: the shared folder, io.safetensors, det() inputs, rel-L2, and captures via the evaluator.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type Feeds, type Tensor, attentionProbs, evaluate, reshape, topoOrder } from '../../dsl/index.js';
 
-export const GOLDEN = process.env.KILN_GOLDEN ?? '/work/shared/golden';
+/** The shared golden data: $KILN_GOLDEN, else ../shared/golden beside the repository (where CI puts it). */
+export const GOLDEN = process.env.KILN_GOLDEN ?? resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'golden');
 export const goldenPath = (...parts: string[]) => join(GOLDEN, ...parts);
 
 export interface IoTensor { readonly shape: number[]; readonly data: Float64Array }

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { loadClipTokenizer } from '../../models/clip/tokenizer/index.js';
+import { goldenPath } from '../support/golden.js';
 
-const caseDir = '/work/shared/golden/tokenizer-clip-small';
+const caseDir = goldenPath('tokenizer-clip-small');
 const goldenIds: Record<string, number[]> = JSON.parse(await readFile(`${caseDir}/tokens.json`, 'utf8'));
 const goldenTokens: Record<string, string[]> = JSON.parse(await readFile(`${caseDir}/token_strings.json`, 'utf8'));
 const warnings: string[] = [];
@@ -74,6 +75,6 @@ test('decoding ids gives the cleaned text back, one space wherever a word ended'
 });
 
 test('the pipeline folder of the single-file case (older special_tokens_map layout) tokenizes identically', async () => {
-  const pipelineTokenizer = await loadClipTokenizer('/work/shared/golden/single-file-sd15-tiny/pipeline/tokenizer', { warn: () => {} });
+  const pipelineTokenizer = await loadClipTokenizer(goldenPath('single-file-sd15-tiny', 'pipeline', 'tokenizer'), { warn: () => {} });
   for (const [text, expected] of Object.entries(goldenIds)) assert.deepEqual(pipelineTokenizer.encode(text).ids, expected, text);
 });

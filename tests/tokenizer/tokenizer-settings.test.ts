@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { loadClipTokenizer, parseMerges, parseTokenizerSettings, TokenizerFileError } from '../../models/clip/tokenizer/index.js';
+import { goldenPath } from '../support/golden.js';
 
-const goldenFolder = '/work/shared/golden/tokenizer-clip-small/tokenizer';
+const goldenFolder = goldenPath('tokenizer-clip-small', 'tokenizer');
 const scratch = await mkdtemp(join(tmpdir(), 'kiln-tok-'));
 after(() => rm(scratch, { recursive: true, force: true }));
 const files = { tokenizerConfig: 'tokenizer_config.json', specialTokensMap: 'special_tokens_map.json' };

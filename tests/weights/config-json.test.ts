@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
 import { ConfigNotObjectError, JsonSyntaxError, parseLenientJson, readJsonConfig } from '../../runtime/config/index.js';
+import { GOLDEN } from '../support/golden.js';
 
-const golden = '/work/shared/golden';
+const golden = GOLDEN;
 const scratch = await mkdtemp(join(tmpdir(), 'kiln-config-'));
 after(() => rm(scratch, { recursive: true, force: true }));
 

@@ -12,8 +12,9 @@ import {
   type TensorToWrite,
 } from '../../runtime/safetensors/index.js';
 import { craftSafetensors } from './craft-safetensors.js';
+import { GOLDEN } from '../support/golden.js';
 
-const golden = '/work/shared/golden';
+const golden = GOLDEN;
 const scratch = await mkdtemp(join(tmpdir(), 'kiln-st-'));
 after(() => rm(scratch, { recursive: true, force: true }));
 

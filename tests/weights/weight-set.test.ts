@@ -1,3 +1,4 @@
+import { GOLDEN } from '../support/golden.js';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,7 @@ import {
   type ExpectedParameter,
 } from '../../runtime/safetensors/index.js';
 
-const golden = '/work/shared/golden';
+const golden = GOLDEN;
 const scratch = await mkdtemp(join(tmpdir(), 'kiln-weights-'));
 after(() => rm(scratch, { recursive: true, force: true }));
 
