@@ -111,6 +111,7 @@ program
   .option('--config <dir>', 'for a single-file checkpoint: pipeline folder with configs and tokenizer')
   .option('--cond <name=text>', 'define a named conditioning the guidance spec can use (repeatable)', collect, [])
   .option('--eos-from <name=a:b>', "conditioning 'name' = prompt a with prompt b's [EOS] embeddings (repeatable)", collect, [])
+  .option('--fp16', 'load the .fp16 weight files of a diffusers folder when present')
   .option('--no-autotune', 'use default kernels instead of measuring (faster first start)')
   .option('--out <file>', 'output PNG (batch > 1 adds -1, -2, … before .png)', 'kiln.png')
   .action(async (o) => {
@@ -122,7 +123,7 @@ program
     const device = await Device.open();
     try {
       const t0 = performance.now();
-      const pipe = await loadPipeline(o.model, { device, configFrom: o.config, autotune: o.autotune, warn: (m) => console.warn(`warning: ${m}`) });
+      const pipe = await loadPipeline(o.model, { device, configFrom: o.config, preferFp16: o.fp16, autotune: o.autotune, warn: (m) => console.warn(`warning: ${m}`) });
       const bar = progress('sampling');
       const r = await pipe.generate({
         prompt: o.prompt, negativePrompt: o.negative, steps: o.steps, sampler: o.sampler, guidance, seed: o.seed,

@@ -11,7 +11,7 @@ import { TINY_TEXT_ENCODER, TINY_UNET, TINY_VAE, writeTinyPipeline } from '../..
 import { unet2DConditionModel, unetConfig } from '../../models/unet/index.js';
 import { autoencoderKL, vaeConfig } from '../../models/vae/index.js';
 import { type WeightMap, expectedParameters, loadDiffusersComponent, loadStableDiffusionCheckpoint } from '../../models/weights/index.js';
-import { WeightMismatchError, openSafetensors, writeSafetensors } from '../../runtime/safetensors/index.js';
+import { WeightMismatchError, float32ToHalfBits, openSafetensors, writeSafetensors } from '../../runtime/safetensors/index.js';
 import { det, evaluateWithCaptures } from '../support/golden.js';
 
 let dir = '';
@@ -114,4 +114,24 @@ test('a single-file checkpoint with a missing key and a mis-shaped VAE attention
     assert.match(e.message, /vae:decoder\.mid_block\.attentions\.0\.to_q\.weight: expected \[64, 64, 1, 1\], found \[64, 64\]/);
     return true;
   });
+});
+
+test('an fp16 variant file (diffusion_pytorch_model.fp16.safetensors) loads, preferred when asked, within half-precision rounding', async () => {
+  const tiny = await writeTinyPipeline(join(dir, 'fp16'), { seed: 5, layouts: ['diffusers'] });
+  const shapes = new Map(expectedParameters(defs.unet).map((p) => [p.name, p.shape as number[]]));
+  const half = new Map([...tiny.weights.unet].map(([k, d]) => [k, { dtype: 'F16' as const, shape: shapes.get(k)!, data: float32ToHalfBits(d) }]));
+  await writeSafetensors(join(tiny.dir, 'unet', 'diffusion_pytorch_model.fp16.safetensors'), half);
+  const f32 = await loadDiffusersComponent(join(tiny.dir, 'unet'), defs.unet);
+  const f16 = await loadDiffusersComponent(join(tiny.dir, 'unet'), defs.unet, { preferFp16: true });
+  assertSame(f32, tiny.weights.unet);
+  let maxRel = 0, differs = 0;
+  for (const [k, x] of f16) {
+    const ref = f32.get(k)!;
+    x.forEach((e, i) => {
+      if (e !== ref[i]) differs++;
+      maxRel = Math.max(maxRel, Math.abs(e - ref[i]) / Math.max(Math.abs(ref[i]), 2 ** -14));
+    });
+  }
+  assert.ok(differs > 0, 'the half-precision file is really half precision');
+  assert.ok(maxRel <= 2 ** -11, `relative rounding ${maxRel} exceeds half an f16 ulp`);
 });
