@@ -24,6 +24,8 @@ export interface CompileOptions extends LowerOptions {
   feedback?: Readonly<Record<string, Tensor>>;
   /** Measure variants on this adapter (default), or take the cached/heuristic choice only. */
   autotune?: boolean;
+  /** Kernels with less arithmetic than this take the default variant unmeasured (default MEASURE_FLOPS). */
+  measureFlops?: number;
   cache?: AutotuneCache;
   onProgress?: (message: string) => void;
 }
@@ -91,7 +93,7 @@ export async function compile(dev: Device, outputs: readonly Tensor[], o: Compil
   }
   // Kernels whose variant is already decided start compiling at once, all together: Dawn and the driver
   // overlap the work, and nothing waits on one shader before asking for the next.
-  const decided = program.kernels.map((k) => decidedVariant(dev, k, cache, o.autotune ?? true));
+  const decided = program.kernels.map((k) => decidedVariant(dev, k, cache, o.autotune ?? true, o.measureFlops ?? MEASURE_FLOPS));
   decided.forEach((v, i) => v && void pipelineFor(program.kernels[i].generate(v)).catch(() => undefined));
   const dispatches: Dispatch[] = [];
   let done = 0;
@@ -175,12 +177,12 @@ async function buildPipeline(dev: Device, k: KernelCode): Promise<GPUComputePipe
 type Candidate = { code: KernelCode; pipeline: GPUComputePipeline; bindGroup: GPUBindGroup };
 
 /** The variant to run when no measurement is needed: the only one, the cached choice, or the adapter's default. */
-function decidedVariant(dev: Device, k: LoweredKernel, cache: AutotuneCache, measure: boolean): string | undefined {
+function decidedVariant(dev: Device, k: LoweredKernel, cache: AutotuneCache, measure: boolean, measureFlops: number): string | undefined {
   if (k.variants.length === 1) return k.variants[0];
   const cached = cache.get(dev.description, k.signature);
   if (cached && k.variants.includes(cached)) return cached;
   // Small kernels are not worth a measurement: compiling every candidate costs more than any of them runs.
-  return measure && k.flops >= MEASURE_FLOPS ? undefined : defaultVariant(dev, k.variants, k.flops);
+  return measure && k.flops >= measureFlops ? undefined : defaultVariant(dev, k.variants, k.flops);
 }
 
 /** Below this much arithmetic a kernel takes the adapter's default variant instead of being measured. */

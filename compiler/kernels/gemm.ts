@@ -31,16 +31,20 @@ export function gemmMain(v: GemmVariant, s: GemmShape): { code: string; workgrou
 }
 
 function naive(s: GemmShape) {
+  // Columns past what one dispatch dimension holds (65535 workgroups of 8) are covered by striding.
+  const gx = Math.min(Math.ceil(s.n / 8), 65535);
   const code = `
 @compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) g: vec3<u32>) {
-  let j = g.x; let i = g.y; let p = g.z;
-  if (i >= ${u32(s.m)} || j >= ${u32(s.n)}) { return; }
-  var acc = 0.0f;
-  for (var k = 0u; k < ${u32(s.k)}; k = k + 1u) { acc = fma(loadA(p, i, k), loadB(p, k, j, i), acc); }
-  store(p, i, j, acc);
+  let i = g.y; let p = g.z;
+  if (i >= ${u32(s.m)}) { return; }
+  for (var j = g.x; j < ${u32(s.n)}; j = j + ${u32(gx * 8)}) {
+    var acc = 0.0f;
+    for (var k = 0u; k < ${u32(s.k)}; k = k + 1u) { acc = fma(loadA(p, i, k), loadB(p, k, j, i), acc); }
+    store(p, i, j, acc);
+  }
 }`;
-  return { code, workgroups: [Math.ceil(s.n / 8), Math.ceil(s.m / 8), s.batch] as [number, number, number] };
+  return { code, workgroups: [gx, Math.ceil(s.m / 8), s.batch] as [number, number, number] };
 }
 
 function registerBlocked(s: GemmShape, tm: number, tn: number) {

@@ -136,7 +136,7 @@ test('autotuning measures the variants, writes the cache file, and a second comp
     const y = k.matmul(a, b);
     const feeds = { a: randomData(17 * 33, 1), b: randomData(33 * 9, 2) };
     const candidates = ['naive', 'rb4x4'];
-    const first = await compile(dev, [y], { autotune: true, variants: { matmul: candidates } });
+    const first = await compile(dev, [y], { autotune: true, measureFlops: 0, variants: { matmul: candidates } });
     const chosen = first.stats.kernels[0].variant;
     assert.ok(candidates.includes(chosen));
     await expectRunMatches(first, [y], feeds);
@@ -156,10 +156,14 @@ test('autotuning measures the variants, writes the cache file, and a second comp
     const other = candidates.find((v) => v !== chosen)!;
     entry.variant = other;
     writeFileSync(path, JSON.stringify(file));
-    const second = await compile(dev, [y], { autotune: true, variants: { matmul: candidates } });
+    const second = await compile(dev, [y], { autotune: true, measureFlops: 0, variants: { matmul: candidates } });
     assert.equal(second.stats.kernels[0].variant, other);
     await expectRunMatches(second, [y], feeds);
     second.destroy();
+    // A kernel below the measuring threshold is not measured: it takes the adapter's default.
+    const small = await compile(dev, [k.matmul(k.input('a', [3, 5]), k.input('b', [5, 7]))], { autotune: true, variants: { matmul: candidates } });
+    assert.equal(small.stats.kernels[0].variant, 'rb4x4');
+    small.destroy();
     assert.equal(JSON.parse(readFileSync(path, 'utf8')).adapters[dev.description][signature].variant, other, 'nothing was re-measured');
   } finally {
     if (saved === undefined) delete process.env.KILN_CACHE_DIR;
