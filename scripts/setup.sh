@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what kiln needs on a fresh Debian machine: its npm packages and, when Dawn finds no WebGPU
 # adapter, Mesa's lavapipe Vulkan driver (bookworm's own 22.3 lacks a feature Dawn needs; backports' 25 works).
+# With --test also Debian's PyTorch: the default model's cross-check test runs the training tool's own model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,4 +23,10 @@ if ! node scripts/probe-adapter.mjs >/dev/null 2>&1; then
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null
   node scripts/probe-adapter.mjs >&2 || { log "still no adapter after installing lavapipe"; exit 1; }
+fi
+
+if [ "${1:-}" = "--test" ] && ! /usr/bin/python3 -c 'import torch, numpy' >/dev/null 2>&1; then
+  log "installing Debian's python3-torch for the training-tool cross-check"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends python3-torch python3-numpy >/dev/null
 fi

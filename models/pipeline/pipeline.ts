@@ -31,6 +31,8 @@ export interface GenerateOptions {
   onStep?: (p: { row: number; rows: number; step: number; steps: number; elapsedMs: number; info: StepInfo }) => void;
   /** The latent after every row, read back from the device (previews, studies, tests). */
   onLatent?: (row: number, latent: Float32Array) => void | Promise<void>;
+  /** The decoded images as floats in [0, 1] (HWC, batch-major), before 8-bit rounding. */
+  onDecoded?: (rgb: Float32Array) => void;
   /** Use this starting latent instead of seeded noise (already scaled). */
   initialLatent?: Float32Array;
   /**
@@ -184,6 +186,7 @@ export class Pipeline {
     const t3 = performance.now();
 
     const { outputs } = await decoder.run({});
+    o.onDecoded?.(outputs[0]);
     const [, , h, w] = latentShape;
     const px = h * this.vaeScale * w * this.vaeScale * 3;
     const images = Array.from({ length: batch }, (_, b) => imageFromUnit(outputs[0].subarray(b * px, (b + 1) * px), w * this.vaeScale, h * this.vaeScale, 3));
