@@ -3,19 +3,28 @@
 // where a later row reads them.
 
 import { historyDepth, toUpdate, type Combination } from './combination.js';
-import type { ClipOp, FromLatentAndOutput, NoiseLevel, Prediction, SamplerRow, SamplerRows } from './plan.js';
+import type { ClipOp, NoiseLevel, SamplerRow, SamplerRows } from './plan.js';
+import type { Conversions } from './prediction.js';
 import { skippedSteps } from './strength.js';
 
-export interface RowDraft {
-  readonly step: number;
-  readonly stage: number;
-  readonly t: number;
-  readonly level: NoiseLevel;
-  readonly cIn: number;
-  readonly denoise: FromLatentAndOutput;
-  readonly predict: Prediction;
-  readonly clip?: ClipOp;
+/** A row before registers are allocated: its update is a combination, and where it is stored is not known yet. */
+export interface RowDraft extends Omit<SamplerRow, 'update' | 'store'> {
   readonly update: Combination;
+}
+
+/**
+ * The one-stage row of a sampler that feeds the latent to the model as is (cIn 1): it denoises by the level's
+ * conversions and predicts x̂₀ or ε̂ with them.
+ */
+export function unscaledDraft(r: {
+  step: number; t: number; level: NoiseLevel; conv: Conversions; predict: 'x0' | 'eps'; clip?: ClipOp; update: Combination;
+}): RowDraft {
+  return {
+    step: r.step, stage: 0, t: r.t, level: r.level, cIn: 1, denoise: r.conv.x0,
+    predict: { kind: r.predict, ...r.conv[r.predict] },
+    ...(r.clip ? { clip: r.clip } : {}),
+    update: r.update,
+  };
 }
 
 export interface RunDescription {

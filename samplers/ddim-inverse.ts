@@ -3,11 +3,11 @@
 // is called with t, but the latent is at the level of t − T/N (or the initial
 // ᾱ: 1, or ᾱ₀ without set_alpha_to_one) and the step lands on ᾱ_t.
 
-import { assemble, type RowDraft } from './assemble.js';
+import { assemble, unscaledDraft, type RowDraft } from './assemble.js';
 import { clipOp, X0_MAPS } from './clipping.js';
 import { sum, times } from './combination.js';
 import type { SamplerRows } from './plan.js';
-import { conversions } from './prediction.js';
+import { conversions, vpLevelOfAlphaBar } from './prediction.js';
 import type { NoiseSchedule } from './schedule.js';
 import { inverseTimesteps, type TimestepSpacing } from './timesteps.js';
 
@@ -34,20 +34,11 @@ export function ddimInverse(schedule: NoiseSchedule, steps: number, o: DdimInver
     const current = Math.min(t - ratio, T - 1);
     const a = current >= 0 ? ac[current]! : initial;
     const target = ac[t]!;
-    const level = { alpha: Math.sqrt(a), sigma: Math.sqrt(1 - a) };
+    const level = vpLevelOfAlphaBar(a);
     const conv = conversions(schedule.predictionType, level, 1);
-    return {
-      step: i,
-      stage: 0,
-      t,
-      level,
-      cIn: 1,
-      denoise: conv.x0,
-      predict: { kind: 'x0', ...conv.x0 },
-      ...(clip ? { clip } : {}),
-      update: sum({ P: Math.sqrt(target) }, times(Math.sqrt(1 - target), { x: conv.eps.x, M: conv.eps.out })),
-    };
+    const update = sum({ P: Math.sqrt(target) }, times(Math.sqrt(1 - target), { x: conv.eps.x, M: conv.eps.out }));
+    return unscaledDraft({ step: i, t, level, conv, predict: 'x0', clip, update });
   });
   const last = ac[ts[ts.length - 1]!]!;
-  return assemble({ sampler: 'ddim-inverse', steps, initNoiseSigma: 1, final: { alpha: Math.sqrt(last), sigma: Math.sqrt(1 - last) } }, drafts);
+  return assemble({ sampler: 'ddim-inverse', steps, initNoiseSigma: 1, final: vpLevelOfAlphaBar(last) }, drafts);
 }

@@ -3,12 +3,12 @@
 // with ᾱₚ taken at t − T/N (diffusers' "previous timestep", whatever the
 // spacing), or the final ᾱ (1, or ᾱ₀ without set_alpha_to_one) below 0.
 
-import { assemble, type RowDraft } from './assemble.js';
+import { assemble, unscaledDraft, type RowDraft } from './assemble.js';
 import { clipOp, X0_MAPS, type ClipOptions } from './clipping.js';
 import { sum, times, type Combination } from './combination.js';
 import { SamplerOptionsError } from './errors.js';
 import type { SamplerRows } from './plan.js';
-import { conversions } from './prediction.js';
+import { conversions, vpLevelOfAlphaBar } from './prediction.js';
 import type { NoiseSchedule } from './schedule.js';
 import type { StrengthOptions } from './strength.js';
 import { discreteTimesteps, type TimestepSpacing } from './timesteps.js';
@@ -43,28 +43,19 @@ export function ddim(schedule: NoiseSchedule, steps: number, o: DdimOptions = {}
   const drafts = ts.map((t, i): RowDraft => {
     const a = ac[t]!;
     const ap = targets[i]!;
-    const level = { alpha: Math.sqrt(a), sigma: Math.sqrt(1 - a) };
+    const level = vpLevelOfAlphaBar(a);
     const conv = conversions(schedule.predictionType, level, 1);
     const std = eta * Math.sqrt(((1 - ap) / (1 - a)) * (1 - a / ap));
     const direction = Math.sqrt(Math.max(0, 1 - ap - std * std));
     const eps: Combination = o.useClippedModelOutput
       ? { x: 1 / level.sigma, P: -level.alpha / level.sigma }
       : { x: conv.eps.x, M: conv.eps.out };
-    return {
-      step: i,
-      stage: 0,
-      t,
-      level,
-      cIn: 1,
-      denoise: conv.x0,
-      predict: { kind: 'x0', ...conv.x0 },
-      ...(clip ? { clip } : {}),
-      update: sum({ P: Math.sqrt(ap) }, times(direction, eps), eta > 0 ? { z: std } : {}),
-    };
+    const update = sum({ P: Math.sqrt(ap) }, times(direction, eps), eta > 0 ? { z: std } : {});
+    return unscaledDraft({ step: i, t, level, conv, predict: 'x0', clip, update });
   });
   const last = targets[targets.length - 1]!;
   return assemble(
-    { sampler: eta > 0 ? `ddim η=${eta}` : 'ddim', steps, initNoiseSigma: 1, final: { alpha: Math.sqrt(last), sigma: Math.sqrt(1 - last) } },
+    { sampler: eta > 0 ? `ddim η=${eta}` : 'ddim', steps, initNoiseSigma: 1, final: vpLevelOfAlphaBar(last) },
     drafts,
     { strength: o.strength },
   );

@@ -4,11 +4,11 @@
 // timestep of the run (diffusers' previous_timestep with num_inference_steps
 // set; unlike DDIM, which steps to t − T/N), 1 after the last.
 
-import { assemble, type RowDraft } from './assemble.js';
+import { assemble, unscaledDraft, type RowDraft } from './assemble.js';
 import { clipOp, X0_MAPS, type ClipOptions } from './clipping.js';
 import { SamplerOptionsError } from './errors.js';
 import type { SamplerRows } from './plan.js';
-import { conversions } from './prediction.js';
+import { conversions, vpLevelOfAlphaBar } from './prediction.js';
 import type { NoiseSchedule } from './schedule.js';
 import type { StrengthOptions } from './strength.js';
 import { discreteTimesteps, type TimestepSpacing } from './timesteps.js';
@@ -40,26 +40,17 @@ export function ddpm(schedule: NoiseSchedule, steps: number, o: DdpmOptions = {}
     const ap = targets[i]!;
     const alphaT = a / ap;
     const betaT = 1 - alphaT;
-    const level = { alpha: Math.sqrt(a), sigma: Math.sqrt(1 - a) };
+    const level = vpLevelOfAlphaBar(a);
     const conv = conversions(schedule.predictionType, level, 1);
     const posterior = Math.max(((1 - ap) / (1 - a)) * betaT, 1e-20);
     const variance = varianceType === 'fixed_large' ? betaT : posterior;
-    return {
-      step: i,
-      stage: 0,
-      t,
-      level,
-      cIn: 1,
-      denoise: conv.x0,
-      predict: { kind: 'x0', ...conv.x0 },
-      ...(clip ? { clip } : {}),
-      update: {
-        P: (Math.sqrt(ap) * betaT) / (1 - a),
-        x: (Math.sqrt(alphaT) * (1 - ap)) / (1 - a),
-        ...(t > 0 ? { z: Math.sqrt(variance) } : {}),
-      },
+    const update = {
+      P: (Math.sqrt(ap) * betaT) / (1 - a),
+      x: (Math.sqrt(alphaT) * (1 - ap)) / (1 - a),
+      ...(t > 0 ? { z: Math.sqrt(variance) } : {}),
     };
+    return unscaledDraft({ step: i, t, level, conv, predict: 'x0', clip, update });
   });
   const last = targets[targets.length - 1]!;
-  return assemble({ sampler: 'ddpm', steps, initNoiseSigma: 1, final: { alpha: Math.sqrt(last), sigma: Math.sqrt(1 - last) } }, drafts, { strength: o.strength });
+  return assemble({ sampler: 'ddpm', steps, initNoiseSigma: 1, final: vpLevelOfAlphaBar(last) }, drafts, { strength: o.strength });
 }

@@ -7,7 +7,7 @@
 // orders at the end (lower_order_final below 15 steps, always into σ = 0),
 // Karras / Lu sigmas used directly with their rounded timesteps.
 
-import { assemble, type RowDraft } from './assemble.js';
+import { assemble, unscaledDraft, type RowDraft } from './assemble.js';
 import { clipOp, X0_MAPS } from './clipping.js';
 import { earlier, sum, times, type Combination } from './combination.js';
 import { SamplerOptionsError } from './errors.js';
@@ -85,17 +85,7 @@ export function dpmSolverMultistep(schedule: NoiseSchedule, steps: number, o: Dp
       sde ? { z: sdeNoise(algorithm, target, h) } : {},
     );
     const clip = clipOp(name, o, false, clipMaps(i));
-    return {
-      step: i,
-      stage: 0,
-      t,
-      level: s0,
-      cIn: 1,
-      denoise: conv.x0,
-      predict: dataPrediction ? { kind: 'x0', ...conv.x0 } : { kind: 'eps', ...conv.eps },
-      ...(clip ? { clip } : {}),
-      update,
-    };
+    return unscaledDraft({ step: i, t, level: s0, conv, predict: dataPrediction ? 'x0' : 'eps', clip, update });
   });
   return assemble({ sampler: name, steps, initNoiseSigma: 1, final: levels[N]! }, drafts, { strength: o.strength });
 }

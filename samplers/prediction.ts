@@ -33,6 +33,11 @@ export function conversions(type: PredictionType, level: NoiseLevel, cIn: number
   }
 }
 
+/** Variance-preserving level of a cumulative ᾱ: (√ᾱ, √(1 − ᾱ)). */
+export function vpLevelOfAlphaBar(alphaBar: number): NoiseLevel {
+  return { alpha: Math.sqrt(alphaBar), sigma: Math.sqrt(1 - alphaBar) };
+}
+
 /** Variance-preserving level (α, σ) of a sigma-space σ̃ = σ/α, as diffusers' _sigma_to_alpha_sigma_t. */
 export function vpLevelOfSigma(sigma: number): NoiseLevel {
   const alpha = 1 / Math.sqrt(sigma * sigma + 1);

@@ -12,7 +12,7 @@
 // stored predictions. Row i's update is that corrector followed by the
 // predictor from x^c_i.
 
-import { assemble, type RowDraft } from './assemble.js';
+import { assemble, unscaledDraft, type RowDraft } from './assemble.js';
 import { clipOp, X0_MAPS } from './clipping.js';
 import { earlier, sum, times, type Combination } from './combination.js';
 import { SamplerOptionsError } from './errors.js';
@@ -110,17 +110,7 @@ export function unipc(schedule: NoiseSchedule, steps: number, o: UniPcOptions = 
       ...differences.map((d, k) => times(-weight * predictor.bh * predictor.rhos[k]!, d)),
     );
     const conv = conversions(schedule.predictionType, s0, 1);
-    return {
-      step: i,
-      stage: 0,
-      t,
-      level: s0,
-      cIn: 1,
-      denoise: conv.x0,
-      predict: predictX0 ? { kind: 'x0', ...conv.x0 } : { kind: 'eps', ...conv.eps },
-      ...(clip ? { clip } : {}),
-      update,
-    };
+    return unscaledDraft({ step: i, t, level: s0, conv, predict: predictX0 ? 'x0' : 'eps', clip, update });
   });
   return assemble({ sampler: name, steps, initNoiseSigma: 1, final: levels[N]! }, drafts, { strength: o.strength });
 }

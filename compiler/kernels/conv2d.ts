@@ -1,8 +1,8 @@
 import type { Tensor } from '../../dsl/node.js';
 import type { ConcreteShape } from '../../dsl/shape.js';
 import { u32 } from '../wgsl.js';
-import { type KernelCode, KernelIO, Scope, assemble, epilogueFn } from './common.js';
-import { type GemmShape, type GemmVariant, gemmMain } from './gemm.js';
+import { type KernelCode, KernelIO, Scope } from './common.js';
+import { type GemmShape, type GemmVariant, gemmKernel } from './gemm.js';
 
 type Conv = Extract<Tensor['op'], { kind: 'conv2d' }>;
 
@@ -52,12 +52,5 @@ ${sb.body()}
 ${ss.body()}
   out0[(p * ${u32(cout)} + i) * ${u32(oh * ow)} + j] = epilogue(acc${bias}, p, i, oy, ox);
 }`;
-  const main = gemmMain(variant, g);
-  return {
-    label: `conv2d ${anchor} [${g.batch}×${g.m}×${g.n}×${g.k}]`,
-    variant,
-    code: assemble(io, [loadA, loadB, epilogueFn(io, root, anchor), store, main.code]),
-    workgroups: main.workgroups,
-    io,
-  };
+  return gemmKernel(io, root, anchor, variant, { op: 'conv2d', shape: g, loadA, loadB, store });
 }

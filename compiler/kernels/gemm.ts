@@ -1,4 +1,6 @@
+import type { Tensor } from '../../dsl/node.js';
 import { u32 } from '../wgsl.js';
+import { type KernelCode, type KernelIO, assemble, epilogueFn } from './common.js';
 
 /**
  * GEMM skeletons shared by matmul and conv2d (implicit GEMM). The caller supplies WGSL functions
@@ -30,6 +32,28 @@ export function gemmMain(v: GemmVariant, s: GemmShape): { code: string; workgrou
   }
 }
 
+/**
+ * A whole GEMM kernel: the caller's loadA, loadB and store WGSL around the variant's skeleton, with the root's
+ * fused epilogue (built after the caller's functions, so bindings keep their order).
+ */
+export function gemmKernel(
+  io: KernelIO, root: Tensor, anchor: Tensor, variant: GemmVariant,
+  parts: { readonly op: string; readonly shape: GemmShape; readonly loadA: string; readonly loadB: string; readonly store: string },
+): KernelCode {
+  const g = parts.shape;
+  const main = gemmMain(variant, g);
+  return {
+    label: `${parts.op} ${anchor} [${g.batch}×${g.m}×${g.n}×${g.k}]`,
+    variant,
+    code: assemble(io, [parts.loadA, parts.loadB, epilogueFn(io, root, anchor), parts.store, main.code]),
+    workgroups: main.workgroups,
+    io,
+  };
+}
+
+/** 0, 1, …, n − 1: the unrolled tile indices. */
+const R = (n: number) => Array.from({ length: n }, (_, i) => i);
+
 function naive(s: GemmShape) {
   // Columns past what one dispatch dimension holds (65535 workgroups of 8) are covered by striding.
   const gx = Math.min(Math.ceil(s.n / 8), 65535);
@@ -49,7 +73,6 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
 
 function registerBlocked(s: GemmShape, tm: number, tn: number) {
   const lines: string[] = [];
-  const R = (n: number) => Array.from({ length: n }, (_, i) => i);
   for (const a of R(tm)) for (const b of R(tn)) lines.push(`var acc${a}_${b} = 0.0f;`);
   const loop: string[] = [];
   for (const a of R(tm)) loop.push(`let a${a} = loadA(p, min(i0 + ${a}u, ${u32(s.m - 1)}), k);`);
@@ -86,7 +109,6 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
 function uniformRows(s: GemmShape, tmMax: number, tnMax: number, W: number) {
   // Narrow outputs (attention's probs·V has N = head dim, e.g. 40) get only as many column strides as they need.
   const tm = Math.max(1, Math.min(tmMax, s.m)), tn = Math.max(1, Math.min(tnMax, Math.ceil(s.n / W)));
-  const R = (n: number) => Array.from({ length: n }, (_, i) => i);
   const init: string[] = [];
   for (const a of R(tm)) for (const b of R(tn)) init.push(`var acc${a}_${b} = 0.0f;`);
   const loop: string[] = [];

@@ -1,8 +1,8 @@
 import type { Tensor } from '../../dsl/node.js';
 import { type ConcreteShape, numel } from '../../dsl/shape.js';
 import { u32 } from '../wgsl.js';
-import { type KernelCode, KernelIO, Scope, assemble, coordNames, epilogueFn } from './common.js';
-import { type GemmShape, type GemmVariant, gemmMain } from './gemm.js';
+import { type KernelCode, KernelIO, Scope, coordNames } from './common.js';
+import { type GemmShape, type GemmVariant, gemmKernel } from './gemm.js';
 
 /** Split flat batch index p into the output's batch coordinates (WGSL lines). */
 export function batchCoords(batch: ConcreteShape, names: string[]): string {
@@ -40,12 +40,5 @@ export function matmulKernel(io: KernelIO, root: Tensor, anchor: Tensor, variant
   ${batchCoords(batch, names)}
   out0[p * ${u32(g.m * g.n)} + i * ${u32(g.n)} + j] = epilogue(acc, ${[...names, 'i', 'j'].join(', ')});
 }`;
-  const main = gemmMain(variant, g);
-  return {
-    label: `matmul ${anchor} [${g.batch}×${g.m}×${g.n}×${g.k}]`,
-    variant,
-    code: assemble(io, [loadA, loadB, epilogueFn(io, root, anchor), store, main.code]),
-    workgroups: main.workgroups,
-    io,
-  };
+  return gemmKernel(io, root, anchor, variant, { op: 'matmul', shape: g, loadA, loadB, store });
 }

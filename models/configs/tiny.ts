@@ -16,6 +16,7 @@ import { type TextEncoderLayout, ldmClipKeys } from '../weights/ldm-clip.js';
 import { toLdmTensors } from '../weights/ldm-export.js';
 import { ldmUnetKeys } from '../weights/ldm-unet.js';
 import { ldmVaeKeys } from '../weights/ldm-vae.js';
+import { mulberry32 } from './random.js';
 
 export const TINY_UNET = {
   _class_name: 'UNet2DConditionModel', attention_head_dim: 8, block_out_channels: [32, 64], cross_attention_dim: 32,
@@ -34,24 +35,12 @@ export const TINY_TEXT_ENCODER = {
   bos_token_id: 0, eos_token_id: 2, pad_token_id: 1, projection_dim: 32,
 };
 
-/** mulberry32: a small, fast, seedable generator (uniform in [0, 1)). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Random weights for a module: matrices/kernels ~ U(±1/√fan_in), biases ~ U(±0.1), 1-D weights (norms) ~ U(0.5, 1.5).
  * Deterministic in (seed, parameter order).
  */
 export function randomWeights(def: Spec, seed: number): Map<string, Float32Array> {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const out = new Map<string, Float32Array>();
   for (const { name, shape } of expectedParameters(def)) {
     const n = shape.reduce((a, b) => a * b, 1);

@@ -3,14 +3,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { evaluate, input, instantiate, layerNorm, param } from '../../dsl/index.js';
 import { clipTextConfig, clipTextModel, pooledPosition } from '../../models/clip/index.js';
-import { loadDiffusersComponent, readComponentConfig } from '../../models/weights/index.js';
-import { evaluateWithCaptures, goldenPath, readIo, relL2 } from '../support/golden.js';
+import { evaluateWithCaptures, goldenModel, relL2 } from '../support/golden.js';
 
 test('clip-tiny: every hidden state, last_hidden_state and the legacy argmax pooled output match transformers (rel-L2 < 1e-5)', async () => {
-  const config = clipTextConfig(await readComponentConfig(goldenPath('clip-tiny'), 'text_encoder'));
-  const def = clipTextModel(config);
-  const weights = await loadDiffusersComponent(goldenPath('clip-tiny', 'text_encoder'), def);
-  const io = readIo('clip-tiny');
+  const { def, weights, io } = await goldenModel('clip-tiny', 'text_encoder', clipTextConfig, clipTextModel);
   const ids = io.get('input_ids')!;
   const out = instantiate(def)(input('input_ids', ids.shape, 'i32'));
   const names = out.hidden_states.map((_, i) => `hidden_states.${i}`);
@@ -26,9 +22,7 @@ test('clip-tiny: every hidden state, last_hidden_state and the legacy argmax poo
 });
 
 test('clipSkip k conditions on final_layer_norm(hidden_states[-(k+1)]), as diffusers does', async () => {
-  const config = clipTextConfig(await readComponentConfig(goldenPath('clip-tiny'), 'text_encoder'));
-  const weights = await loadDiffusersComponent(goldenPath('clip-tiny', 'text_encoder'), clipTextModel(config));
-  const io = readIo('clip-tiny');
+  const { config, weights, io } = await goldenModel('clip-tiny', 'text_encoder', clipTextConfig, clipTextModel);
   const ids = io.get('input_ids')!;
   const skip1 = instantiate(clipTextModel(config, { clipSkip: 1 }))(input('input_ids', ids.shape, 'i32'));
   const h2 = input('h2', [2, 77, 32]);

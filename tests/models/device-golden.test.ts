@@ -6,19 +6,15 @@ import { input, instantiate } from '../../dsl/index.js';
 import { clipTextConfig, clipTextModel } from '../../models/clip/index.js';
 import { unet2DConditionModel, unetConfig } from '../../models/unet/index.js';
 import { autoencoderKL, vaeConfig } from '../../models/vae/index.js';
-import { loadDiffusersComponent, readComponentConfig } from '../../models/weights/index.js';
 import { compile } from '../../runtime/compile.js';
-import { goldenPath, readIo, relL2 } from '../support/golden.js';
+import { goldenModel, relL2 } from '../support/golden.js';
 import { emptyCache, openTestDevice } from '../support/gpu.js';
 
 const dev = await openTestDevice();
 const TOL = 1e-5;
 
 test('unet-sd15-tiny on the device: output and the captured cross-attention probabilities match diffusers', async () => {
-  const config = unetConfig(await readComponentConfig(goldenPath('unet-sd15-tiny'), 'unet'));
-  const def = unet2DConditionModel(config);
-  const weights = await loadDiffusersComponent(goldenPath('unet-sd15-tiny', 'unet'), def);
-  const io = readIo('unet-sd15-tiny');
+  const { def, weights, io } = await goldenModel('unet-sd15-tiny', 'unet', unetConfig, unet2DConditionModel);
   const [sample, timesteps, ctx] = ['sample', 'timesteps', 'encoder_hidden_states'].map((n) => io.get(n)!);
   const out = instantiate(def)(input('sample', sample.shape), input('timesteps', timesteps.shape), input('encoder_hidden_states', ctx.shape));
   const probe = 'down_blocks.0.attentions.0.transformer_blocks.0.attn2';
@@ -31,10 +27,7 @@ test('unet-sd15-tiny on the device: output and the captured cross-attention prob
 });
 
 test('vae-tiny on the device: decode and encode match diffusers', async () => {
-  const config = vaeConfig(await readComponentConfig(goldenPath('vae-tiny'), 'vae'));
-  const def = autoencoderKL(config);
-  const weights = await loadDiffusersComponent(goldenPath('vae-tiny', 'vae'), def);
-  const io = readIo('vae-tiny');
+  const { def, weights, io } = await goldenModel('vae-tiny', 'vae', vaeConfig, autoencoderKL);
   const latent = io.get('latent')!, image = io.get('image')!;
   const vae = instantiate(def)();
   const { mean, logvar } = vae.encode(input('image', image.shape));
@@ -48,10 +41,7 @@ test('vae-tiny on the device: decode and encode match diffusers', async () => {
 });
 
 test('clip-tiny on the device: last_hidden_state and pooled output match transformers', async () => {
-  const config = clipTextConfig(await readComponentConfig(goldenPath('clip-tiny'), 'text_encoder'));
-  const def = clipTextModel(config);
-  const weights = await loadDiffusersComponent(goldenPath('clip-tiny', 'text_encoder'), def);
-  const io = readIo('clip-tiny');
+  const { def, weights, io } = await goldenModel('clip-tiny', 'text_encoder', clipTextConfig, clipTextModel);
   const ids = io.get('input_ids')!;
   const out = instantiate(def)(input('input_ids', ids.shape, 'i32'));
   const exe = await compile(dev, [out.last_hidden_state, out.pooler_output], { weights, autotune: false, cache: emptyCache() });

@@ -57,7 +57,7 @@ test('after canonical_rename, the single file loads to exactly the diffusers-fol
 test('weights from the single file reproduce the golden UNet, VAE decode and CLIP outputs', async () => {
   const p = await parts();
   const w = await loadStableDiffusionCheckpoint(renamed, p);
-  const u = readIo('unet-sd15-tiny'), v = readIo('vae-tiny'), c = readIo('clip-tiny');
+  const [u, v, c] = await Promise.all(['unet-sd15-tiny', 'vae-tiny', 'clip-tiny'].map((name) => readIo(name)));
   const g = (io: Map<string, { shape: number[]; data: Float64Array }>, n: string) => io.get(n)!;
   const unetOut = instantiate(p.unet.def)(input('sample', g(u, 'sample').shape), input('timesteps', g(u, 'timesteps').shape), input('encoder_hidden_states', g(u, 'encoder_hidden_states').shape));
   const decoded = instantiate(p.vae.def)().decode(input('latent', g(v, 'latent').shape));

@@ -4,16 +4,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { input, instantiate } from '../../dsl/index.js';
 import { unet2DConditionModel, unetConfig } from '../../models/unet/index.js';
-import { loadDiffusersComponent, readComponentConfig } from '../../models/weights/index.js';
-import { evaluateWithCaptures, goldenPath, readIo, relL2 } from '../support/golden.js';
+import { evaluateWithCaptures, goldenModel, relL2 } from '../support/golden.js';
 
 const PROBE = 'down_blocks.0.attentions.0.transformer_blocks.0.attn2';
 
 test('unet-sd15-tiny: output, named intermediates and the attn2 probability map match diffusers (rel-L2 < 1e-5)', async () => {
-  const config = unetConfig(await readComponentConfig(goldenPath('unet-sd15-tiny'), 'unet'));
-  const def = unet2DConditionModel(config);
-  const weights = await loadDiffusersComponent(goldenPath('unet-sd15-tiny', 'unet'), def);
-  const io = readIo('unet-sd15-tiny');
+  const { def, weights, io } = await goldenModel('unet-sd15-tiny', 'unet', unetConfig, unet2DConditionModel);
   const [sample, timesteps, ctx] = ['sample', 'timesteps', 'encoder_hidden_states'].map((n) => io.get(n)!);
   const out = instantiate(def)(input('sample', sample.shape), input('timesteps', timesteps.shape), input('encoder_hidden_states', ctx.shape));
   // golden name → our capture name

@@ -3,14 +3,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { exp, input, instantiate, mul } from '../../dsl/index.js';
 import { autoencoderKL, vaeConfig } from '../../models/vae/index.js';
-import { loadDiffusersComponent, readComponentConfig } from '../../models/weights/index.js';
-import { evaluateWithCaptures, goldenPath, readIo, relL2 } from '../support/golden.js';
+import { evaluateWithCaptures, goldenModel, relL2 } from '../support/golden.js';
 
 test('vae-tiny: decode, encode mean/logvar/std and every named intermediate match diffusers (rel-L2 < 1e-5)', async () => {
-  const config = vaeConfig(await readComponentConfig(goldenPath('vae-tiny'), 'vae'));
-  const def = autoencoderKL(config);
-  const weights = await loadDiffusersComponent(goldenPath('vae-tiny', 'vae'), def);
-  const io = readIo('vae-tiny');
+  const { def, weights, io } = await goldenModel('vae-tiny', 'vae', vaeConfig, autoencoderKL);
   const latent = io.get('latent')!, image = io.get('image')!;
   const vae = instantiate(def)();
   const decoded = vae.decode(input('latent', latent.shape));

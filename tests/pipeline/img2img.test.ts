@@ -9,13 +9,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { decode, encode } from 'fast-png';
 import { evaluate, input, instantiate } from '../../dsl/index.js';
-import { clipTextModel } from '../../models/clip/index.js';
 import { GenerateOptionsError, imageToNchw, loadPipeline } from '../../models/pipeline/index.js';
-import { unet2DConditionModel } from '../../models/unet/index.js';
 import { autoencoderKL } from '../../models/vae/index.js';
 import { SamplerOptionsError, TorchGenerator, executePlan, type Plan } from '../../samplers/index.js';
 import { relL2 } from '../support/golden.js';
 import { openTestDevice } from '../support/gpu.js';
+import { hostModel } from '../support/host-model.js';
 import { assembleTinyPipeline } from '../support/tiny-pipeline.js';
 
 const device = await openTestDevice();
@@ -26,16 +25,6 @@ const LATENT = [1, 4, 16, 16];
 
 /** A smooth RGB test image in [0, 1], HWC, float32. */
 const picture = (phase: number) => Float32Array.from({ length: SIZE * SIZE * 3 }, (_, i) => Math.fround(0.5 + 0.45 * Math.sin(0.05 * i + phase) * Math.cos(0.11 * Math.floor(i / 3 / SIZE))));
-
-/** The UNet and the text encoder in float64, through the reference evaluator (as parity.test.ts). */
-function hostModel(prompts: Record<string, string>) {
-  const text = instantiate(clipTextModel(c.text.config))(input('ids', [1, c.tokenizer.maxLength], 'i32'));
-  const embed = new Map(Object.entries(prompts).map(([name, p]) => [name, evaluate([text.conditioning], { ...Object.fromEntries(c.text.weights), ids: c.tokenizer.encode(p).ids })[0]]));
-  const x = input('x', LATENT), t = input('t', [1]), ctx = input('ctx', [1, c.tokenizer.maxLength, c.text.config.hidden_size]);
-  const out = instantiate(unet2DConditionModel(c.unet.config))(x, t, ctx);
-  const weights = Object.fromEntries(c.unet.weights);
-  return (u: ArrayLike<number>, tt: number, name: string) => evaluate([out], { ...weights, x: u, t: [tt], ctx: embed.get(name)! })[0];
-}
 
 /** diffusers' prepare_latents in float64: encoder (evaluator) → sample with ε₁ → ·scaling_factor → add_noise with ε₂. */
 function hostStart(image: Float32Array, plan: Plan, gen: TorchGenerator): { latent: Float64Array; start: Float64Array } {
@@ -56,7 +45,7 @@ async function compare(sampler: string, guidance: string, steps: number, strengt
   const gen = new TorchGenerator(BigInt(seed));
   const host = hostStart(image, r.plan, gen);
   const hostLatents: Float64Array[] = [];
-  executePlan(r.plan, { latent: host.start, shape: LATENT, model: hostModel({ cond: 'a red circle', uncond: 'blue' }), noise: gen, onRow: (tr) => void hostLatents.push(Float64Array.from(tr.latent)) });
+  executePlan(r.plan, { latent: host.start, shape: LATENT, model: hostModel(c, LATENT, { cond: 'a red circle', uncond: 'blue' }), noise: gen, onRow: (tr) => void hostLatents.push(Float64Array.from(tr.latent)) });
   assert.equal(deviceLatents.length, r.plan.rows.length);
   return { r, startErrors: [relL2(r.imageLatent!, host.latent), relL2(r.initialLatent, host.start)], rowErrors: deviceLatents.map((d, i) => relL2(d, hostLatents[i])) };
 }

@@ -2,13 +2,11 @@
 // samplers' host executor with the float64 evaluator as the model; seeds give PyTorch's initial latents.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { evaluate, input, instantiate } from '../../dsl/index.js';
-import { clipTextModel } from '../../models/clip/index.js';
 import { loadPipeline } from '../../models/pipeline/index.js';
-import { unet2DConditionModel } from '../../models/unet/index.js';
 import { type Plan, executePlan, torchRandn, TorchGenerator } from '../../samplers/index.js';
 import { relL2 } from '../support/golden.js';
 import { openTestDevice } from '../support/gpu.js';
+import { hostModel } from '../support/host-model.js';
 import { assembleTinyPipeline } from '../support/tiny-pipeline.js';
 
 const device = await openTestDevice();
@@ -16,22 +14,12 @@ const pipe = await loadPipeline(assembleTinyPipeline(), { device, autotune: fals
 const c = pipe.components;
 const LATENT = [1, 4, 16, 16];
 
-/** The UNet and the text encoder in float64, through the reference evaluator. */
-function hostModel(prompts: Record<string, string>) {
-  const text = instantiate(clipTextModel(c.text.config))(input('ids', [1, c.tokenizer.maxLength], 'i32'));
-  const embed = new Map(Object.entries(prompts).map(([name, p]) => [name, evaluate([text.conditioning], { ...Object.fromEntries(c.text.weights), ids: c.tokenizer.encode(p).ids })[0]]));
-  const x = input('x', LATENT), t = input('t', [1]), ctx = input('ctx', [1, c.tokenizer.maxLength, c.text.config.hidden_size]);
-  const out = instantiate(unet2DConditionModel(c.unet.config))(x, t, ctx);
-  const weights = Object.fromEntries(c.unet.weights);
-  return (u: ArrayLike<number>, tt: number, name: string) => evaluate([out], { ...weights, x: u, t: [tt], ctx: embed.get(name)! })[0];
-}
-
 async function compare(sampler: string, guidance: string, steps: number, seed: number) {
   const deviceLatents: Float32Array[] = [];
   let plan: Plan | undefined;
   const r = await pipe.generate({ prompt: 'a red circle', negativePrompt: 'blue', steps, sampler, guidance, seed, onLatent: (_, l) => void deviceLatents.push(l) });
   plan = r.plan;
-  const model = hostModel({ cond: 'a red circle', uncond: 'blue' });
+  const model = hostModel(c, LATENT, { cond: 'a red circle', uncond: 'blue' });
   const gen = new TorchGenerator(BigInt(seed));
   const z = gen.randn(LATENT);
   const hostLatents: Float64Array[] = [];

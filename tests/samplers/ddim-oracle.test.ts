@@ -28,6 +28,7 @@ import {
 } from '../../samplers/index.js';
 import { PlanError, SamplerOptionsError } from '../../samplers/errors.js';
 import { idealModel } from './helpers/gaussian.js';
+import { relL2 } from '../support/golden.js';
 
 /** The exact model output for a known x0, at the level of the row's model input. */
 function knownX0Model(x0: Float64Array, prediction: PredictionType): ModelFunction {
@@ -40,16 +41,6 @@ function knownX0Model(x0: Float64Array, prediction: PredictionType): ModelFuncti
     });
   };
 }
-
-const relative = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num += (a[i]! - b[i]!) ** 2;
-    den += b[i]! ** 2;
-  }
-  return Math.sqrt(num / den);
-};
 
 const scheduleArb = (T: number) =>
   fc
@@ -96,10 +87,10 @@ test('DDIM η=0 with an exact-noise oracle lands on the final level of x0’s no
         const expected = Float64Array.from(x0, (v, i) => p.final.alpha * v + p.final.sigma * eps[i]!);
         // x̂₀ is exact on every row, so a run that ends at ᾱ = 1 returns x0 even when its steps do not chain.
         if (p.final.sigma === 0) {
-          assert.ok(relative(out, x0) < 1e-6, `relative error ${relative(out, x0)} from x0`);
+          assert.ok(relL2(out, x0) < 1e-6, `relative error ${relL2(out, x0)} from x0`);
           compared++;
         } else if (chains) {
-          assert.ok(relative(out, expected) < 1e-6, `relative error ${relative(out, expected)}`);
+          assert.ok(relL2(out, expected) < 1e-6, `relative error ${relL2(out, expected)}`);
           compared++;
         } else quirky++;
       },
@@ -119,7 +110,7 @@ test('with linspace spacing that does not divide T, DDIM steps to t − ⌊T/N�
   const p = plan(rows, noGuidance());
   const out = executePlan(p, { latent: Float64Array.from(x0, (v, i) => start.alpha * v + start.sigma * eps[i]!), model: knownX0Model(x0, 'epsilon') });
   const line = Float64Array.from(x0, (v, i) => p.final.alpha * v + p.final.sigma * eps[i]!);
-  assert.ok(relative(out, line) > 1e-3, 'the mismatched levels move the result off the line');
+  assert.ok(relL2(out, line) > 1e-3, 'the mismatched levels move the result off the line');
 });
 
 test('ε-prediction on a zero-terminal-SNR schedule is refused at plan time, since x̂₀ = (x − ε)/0 at the first step', () => {
@@ -152,7 +143,7 @@ test('DDIM inversion then DDIM sampling returns the starting latent exactly (1e-
         const a0 = sd15Schedule.alphasCumprod[0]!;
         const start = Float64Array.from(x0, (v, i) => Math.sqrt(a0) * v + Math.sqrt(1 - a0) * epsValues[i]!);
         const back = inversionRoundTrip(sd15Schedule, steps, stepsOffset, () => knownX0Model(x0, 'epsilon'), start);
-        assert.ok(relative(back, start) < 1e-9, `round trip error ${relative(back, start)}`);
+        assert.ok(relL2(back, start) < 1e-9, `round trip error ${relL2(back, start)}`);
       },
     ),
     { numRuns: 25, seed: 8 },
@@ -164,7 +155,7 @@ test('with a model that must denoise (ideal Gaussian denoiser), the inversion ro
   // Tolerance stated: 8e-3 at 500 steps, and a 10× step count cuts it at least 7×.
   const data = { mean: 0.3, std: 0.8 };
   const start = Float64Array.from([-1.2, -0.4, 0.1, 0.9, 1.6]);
-  const error = (steps: number) => relative(inversionRoundTrip(sd15Schedule, steps, 1, () => idealModel(data, 'epsilon'), start), start);
+  const error = (steps: number) => relL2(inversionRoundTrip(sd15Schedule, steps, 1, () => idealModel(data, 'epsilon'), start), start);
   const coarse = error(50);
   const fine = error(500);
   assert.ok(fine < 8e-3, `round trip error ${fine} at 500 steps`);

@@ -16,11 +16,10 @@ import {
   type ModelFunction,
 } from '../../samplers/index.js';
 import { sigmaTable } from '../../samplers/sigmas.js';
-import { readSafetensors, relativeL2 } from './helpers/safetensors.js';
-import { goldenPath } from '../support/golden.js';
+import { goldenPath, readIo, relL2 } from '../support/golden.js';
 
 const GOLDEN = goldenPath('sched-sd15');
-const tensors = readSafetensors(`${GOLDEN}/io.safetensors`);
+const tensors = await readIo('sched-sd15');
 const tensor = (name: string) => {
   const t = tensors.get(name);
   assert.ok(t, `golden tensor ${name}`);
@@ -39,7 +38,7 @@ function runCase(name: 'ddim50' | 'dpmpp2m25', steps: number) {
   const eps: Float64Array[] = [];
   const trajectory: Float64Array[] = [];
   executePlan(p, {
-    latent: Float32Array.from(tensor(`${name}.start_sample`).values),
+    latent: Float32Array.from(tensor(`${name}.start_sample`).data),
     model: (m, t, c, ctx) => {
       const out = dummyEps(m, t, c, ctx);
       inputs.push(Float64Array.from(m));
@@ -54,7 +53,7 @@ function runCase(name: 'ddim50' | 'dpmpp2m25', steps: number) {
 function assertPerStep(actual: Float64Array[], golden: Float64Array, label: string): void {
   const per = golden.length / actual.length;
   actual.forEach((a, i) => {
-    const err = relativeL2(a, golden.subarray(i * per, (i + 1) * per));
+    const err = relL2(a, golden.subarray(i * per, (i + 1) * per));
     assert.ok(err <= 1e-5, `${label} step ${i}: relative L2 ${err.toExponential(2)} > 1e-5`);
   });
 }
@@ -62,32 +61,32 @@ function assertPerStep(actual: Float64Array[], golden: Float64Array, label: stri
 test('the SD 1.5 training schedule equals diffusers’ float32 betas and alphas_cumprod bit for bit', () => {
   const config = parseSchedulerConfigJson(readFileSync(`${GOLDEN}/ddim50/scheduler_config.json`, 'utf8'));
   const { schedule } = fromDiffusersConfig(config);
-  assert.deepEqual(Array.from(schedule.betas), Array.from(tensor('ddim50.betas_f32').values));
-  assert.deepEqual(Array.from(schedule.alphasCumprod), Array.from(tensor('ddim50.alphas_cumprod_f32').values));
+  assert.deepEqual(Array.from(schedule.betas), Array.from(tensor('ddim50.betas_f32').data));
+  assert.deepEqual(Array.from(schedule.alphasCumprod), Array.from(tensor('ddim50.alphas_cumprod_f32').data));
   // and it is the float32 rounding of the exact float64 schedule
-  assert.ok(relativeL2(schedule.alphasCumprod, tensor('alphas_cumprod_f64').values) < 1e-6);
+  assert.ok(relL2(schedule.alphasCumprod, tensor('alphas_cumprod_f64').data) < 1e-6);
 });
 
 test('DDIM 50 (leading, steps_offset 1, set_alpha_to_one false) reproduces diffusers’ timesteps and trajectory', () => {
   const run = runCase('ddim50', 50);
-  assert.deepEqual(run.plan.rows.map((r) => r.t), Array.from(tensor('ddim50.timesteps').values));
-  const finalAlphaBar = tensor('ddim50.final_alpha_cumprod').values[0]!;
+  assert.deepEqual(run.plan.rows.map((r) => r.t), Array.from(tensor('ddim50.timesteps').data));
+  const finalAlphaBar = tensor('ddim50.final_alpha_cumprod').data[0]!;
   assert.ok(Math.abs(run.plan.final.alpha ** 2 - finalAlphaBar) < 1e-15, 'last step lands on ᾱ₀');
-  assertPerStep(run.inputs, tensor('ddim50.model_inputs').values, 'model input');
-  assertPerStep(run.eps, tensor('ddim50.eps').values, 'eps');
-  assertPerStep(run.trajectory, tensor('ddim50.trajectory').values, 'sample');
+  assertPerStep(run.inputs, tensor('ddim50.model_inputs').data, 'model input');
+  assertPerStep(run.eps, tensor('ddim50.eps').data, 'eps');
+  assertPerStep(run.trajectory, tensor('ddim50.trajectory').data, 'sample');
 });
 
 test('DPM-Solver++(2M) 25 (linspace, final sigma zero, lower_order_final) reproduces diffusers’ timesteps, sigmas and trajectory', () => {
   const run = runCase('dpmpp2m25', 25);
-  assert.deepEqual(run.plan.rows.map((r) => r.t), Array.from(tensor('dpmpp2m25.timesteps').values));
+  assert.deepEqual(run.plan.rows.map((r) => r.t), Array.from(tensor('dpmpp2m25.timesteps').data));
   const sigmas = [...run.plan.rows.map((r) => r.level.sigma / r.level.alpha), run.plan.final.sigma / run.plan.final.alpha];
-  const goldenSigmas = tensor('dpmpp2m25.sigmas').values;
+  const goldenSigmas = tensor('dpmpp2m25.sigmas').data;
   sigmas.forEach((s, i) => assert.ok(Math.abs(s - goldenSigmas[i]!) <= 1e-15 * goldenSigmas[i]!, `σ̃[${i}] = ${s}, diffusers ${goldenSigmas[i]}`));
-  assert.ok(relativeL2(sigmaTable(run.setup.schedule.alphasCumprod).map((s) => 1 / Math.sqrt(s * s + 1)), tensor('dpmpp2m25.alpha_t').values) < 1e-6);
-  assertPerStep(run.inputs, tensor('dpmpp2m25.model_inputs').values, 'model input');
-  assertPerStep(run.eps, tensor('dpmpp2m25.eps').values, 'eps');
-  assertPerStep(run.trajectory, tensor('dpmpp2m25.trajectory').values, 'sample');
+  assert.ok(relL2(sigmaTable(run.setup.schedule.alphasCumprod).map((s) => 1 / Math.sqrt(s * s + 1)), tensor('dpmpp2m25.alpha_t').data) < 1e-6);
+  assertPerStep(run.inputs, tensor('dpmpp2m25.model_inputs').data, 'model input');
+  assertPerStep(run.eps, tensor('dpmpp2m25.eps').data, 'eps');
+  assertPerStep(run.trajectory, tensor('dpmpp2m25.trajectory').data, 'sample');
 });
 
 test('the DPM-Solver config with -Infinity parses, and lambda_min_clipped = -∞ clips nothing', () => {

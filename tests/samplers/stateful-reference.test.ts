@@ -25,10 +25,7 @@ import {
   unipc,
   type NoiseSchedule,
   type Plan,
-  type PredictionType,
-  type SamplerRows,
 } from '../../samplers/index.js';
-import { PlanError, SamplerOptionsError } from '../../samplers/errors.js';
 import {
   refDdim,
   refDdpm,
@@ -37,21 +34,10 @@ import {
   refEulerAncestral,
   refHeun,
   refUniPc,
-  type RefModel,
 } from './helpers/reference-schedulers.js';
+import { assertSameSteps, scheduleArb, skippingRefused, testModel } from './helpers/reference-harness.js';
 
 const SIZE = 24;
-
-/** A smooth non-linear model whose output depends on the input, the timestep and the element. */
-const testModel: RefModel = (u, t) => Float64Array.from(u, (v, i) => 0.8 * Math.tanh(v) + 0.15 * Math.sin(0.003 * t + 0.7 * i));
-
-const scheduleArb = fc.record({
-  betaSchedule: fc.constantFrom('linear' as const, 'scaled_linear' as const, 'squaredcos_cap_v2' as const),
-  betaStart: fc.double({ min: 0.0001, max: 0.002, noNaN: true }),
-  betaEnd: fc.double({ min: 0.01, max: 0.03, noNaN: true }),
-  numTrainTimesteps: fc.integer({ min: 200, max: 1000 }),
-  predictionType: fc.constantFrom<PredictionType>('epsilon', 'v_prediction', 'sample'),
-});
 
 function startLatent(seed: number): Float64Array {
   return Float64Array.from(new TorchGenerator(seed).randn([SIZE]));
@@ -74,41 +60,7 @@ function referenceNoise(seed: number): () => Float64Array {
   return () => Float64Array.from(generator.randn([SIZE]));
 }
 
-function assertSameSteps(actual: Float64Array[], expected: Float64Array[], label: string): void {
-  assert.equal(actual.length, expected.length, `${label}: number of steps`);
-  expected.forEach((e, step) => {
-    const a = actual[step]!;
-    let num = 0;
-    let den = 0;
-    e.forEach((v, i) => {
-      num += (a[i]! - v) ** 2;
-      den += v * v;
-    });
-    const rel = Math.sqrt(num / den);
-    assert.ok(rel < 1e-9, `${label}: step ${step} differs by ${rel.toExponential(2)} relative`);
-  });
-}
-
-/**
- * Builds rows, skipping configurations kiln refuses: documented diffusers quirks
- * (SamplerOptionsError) and steps where diffusers' own arithmetic is not finite
- * (PlanError, e.g. a zero-length last step with Karras σ_min = final σ).
- */
-const attempts = { built: 0, skipped: 0 };
-function rowsOrSkip(build: () => SamplerRows): SamplerRows | undefined {
-  try {
-    const rows = build();
-    plan(rows, noGuidance());
-    attempts.built++;
-    return rows;
-  } catch (e) {
-    if (e instanceof SamplerOptionsError || (e instanceof PlanError && /finite coefficients/.test(e.message))) {
-      attempts.skipped++;
-      return undefined;
-    }
-    throw e;
-  }
-}
+const { attempts, rowsOrSkip } = skippingRefused();
 
 test.after(() => {
   // The comparisons above must not pass by skipping: most drawn configurations are valid.

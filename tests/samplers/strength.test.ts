@@ -28,43 +28,19 @@ import {
   TorchGenerator,
   unipc,
   type Plan,
-  type PredictionType,
   type SamplerRows,
 } from '../../samplers/index.js';
-import { PlanError, PlanFormatError, SamplerOptionsError } from '../../samplers/errors.js';
-import { refDdim, refDdpm, refDpmSolver, refEuler, refEulerAncestral, refHeun, refUniPc, type RefModel } from './helpers/reference-schedulers.js';
+import { PlanFormatError, SamplerOptionsError } from '../../samplers/errors.js';
+import { refDdim, refDdpm, refDpmSolver, refEuler, refEulerAncestral, refHeun, refUniPc } from './helpers/reference-schedulers.js';
+import { assertSameSteps, scheduleArb, skippingRefused, testModel } from './helpers/reference-harness.js';
 
 const SIZE = 16;
-const testModel: RefModel = (u, t) => Float64Array.from(u, (v, i) => 0.8 * Math.tanh(v) + 0.15 * Math.sin(0.003 * t + 0.7 * i));
-
-const scheduleArb = fc.record({
-  betaSchedule: fc.constantFrom('linear' as const, 'scaled_linear' as const, 'squaredcos_cap_v2' as const),
-  betaStart: fc.double({ min: 0.0001, max: 0.002, noNaN: true }),
-  betaEnd: fc.double({ min: 0.01, max: 0.03, noNaN: true }),
-  numTrainTimesteps: fc.integer({ min: 200, max: 1000 }),
-  predictionType: fc.constantFrom<PredictionType>('epsilon', 'v_prediction', 'sample'),
-});
 const strengthArb = fc.double({ min: 0.02, max: 1, noNaN: true });
 
 const CLASSES = ['DDIMScheduler', 'DDPMScheduler', 'EulerDiscreteScheduler', 'EulerAncestralDiscreteScheduler', 'HeunDiscreteScheduler', 'DPMSolverMultistepScheduler', 'UniPCMultistepScheduler'];
 const SD15 = { beta_schedule: 'scaled_linear', beta_start: 0.00085, beta_end: 0.012, steps_offset: 1, clip_sample: false };
 
-/** Builds rows, skipping what kiln refuses (diffusers quirks, and strengths that leave no step: ⌊N·s⌋ = 0). */
-const attempts = { built: 0, skipped: 0 };
-function rowsOrSkip(build: () => SamplerRows): SamplerRows | undefined {
-  try {
-    const rows = build();
-    plan(rows, noGuidance());
-    attempts.built++;
-    return rows;
-  } catch (e) {
-    if (e instanceof SamplerOptionsError || (e instanceof PlanError && /finite coefficients/.test(e.message))) {
-      attempts.skipped++;
-      return undefined;
-    }
-    throw e;
-  }
-}
+const { attempts, rowsOrSkip } = skippingRefused();
 test.after(() => assert.ok(attempts.skipped < attempts.built / 3, `skipped ${attempts.skipped} configurations, compared ${attempts.built}`));
 
 const startLatent = (seed: number) => Float64Array.from(new TorchGenerator(seed).randn([SIZE]));
@@ -84,19 +60,6 @@ function runPlan(p: Plan, seed: number): Float64Array[] {
     onRow: ({ latent }) => out.push(Float64Array.from(latent)),
   });
   return out;
-}
-
-function assertSameSteps(actual: Float64Array[], expected: Float64Array[], label: string): void {
-  assert.equal(actual.length, expected.length, `${label}: number of steps`);
-  expected.forEach((e, step) => {
-    let num = 0;
-    let den = 0;
-    e.forEach((v, i) => {
-      num += (actual[step]![i]! - v) ** 2;
-      den += v * v;
-    });
-    assert.ok(Math.sqrt(num / den) < 1e-9, `${label}: step ${step} differs by ${Math.sqrt(num / den).toExponential(2)} relative`);
-  });
 }
 
 const kept = (N: number, s: number) => Math.min(Math.floor(N * s), N);

@@ -1,8 +1,10 @@
-// Golden-case helpers: the shared folder, io.safetensors, det() inputs, rel-L2, and captures via the evaluator.
-import { readFileSync } from 'node:fs';
+// Golden-case helpers: the shared folder, io.safetensors, golden model components, det() inputs, rel-L2, and captures via the evaluator.
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Feeds, type Tensor, attentionProbs, evaluate, reshape, topoOrder } from '../../dsl/index.js';
+import { type Feeds, type Spec, type Tensor, attentionProbs, evaluate, reshape, topoOrder } from '../../dsl/index.js';
+import type { Json } from '../../models/configs/index.js';
+import { loadDiffusersComponent, readComponentConfig } from '../../models/weights/index.js';
+import { withSafetensors } from '../../runtime/safetensors/index.js';
 
 /** The shared golden data: $KILN_GOLDEN, else ../shared/golden beside the repository (where CI puts it). */
 export const GOLDEN = process.env.KILN_GOLDEN ?? resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'golden');
@@ -10,25 +12,28 @@ export const goldenPath = (...parts: string[]) => join(GOLDEN, ...parts);
 
 export interface IoTensor { readonly shape: number[]; readonly data: Float64Array }
 
-/** A golden io.safetensors (F32 / I64 only), every tensor as float64. Minimal on purpose: test data, not a loader. */
-export function readIo(caseName: string, file = 'io.safetensors'): Map<string, IoTensor> {
-  const buf = readFileSync(goldenPath(caseName, file));
-  const n = Number(buf.readBigUInt64LE(0));
-  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
-  const out = new Map<string, IoTensor>();
-  for (const [name, h] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const [a, b] = h.data_offsets;
-    const bytes = buf.subarray(8 + n + a, 8 + n + b);
-    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const count = h.shape.reduce((x, y) => x * y, 1);
-    const data = new Float64Array(count);
-    if (h.dtype === 'F32') for (let i = 0; i < count; i++) data[i] = dv.getFloat32(4 * i, true);
-    else if (h.dtype === 'I64') for (let i = 0; i < count; i++) data[i] = Number(dv.getBigInt64(8 * i, true));
-    else throw new Error(`readIo: ${name} has dtype ${h.dtype}; only F32 and I64 are expected in golden io files`);
-    out.set(name, { shape: h.shape, data });
-  }
-  return out;
+/**
+ * A golden io.safetensors through the runtime reader, every tensor widened to float64 (I64 via Number: golden
+ * integers are small). Golden files hold F32, F64 and I64 only; any other dtype is a broken fixture.
+ */
+export function readIo(caseName: string, file = 'io.safetensors'): Promise<Map<string, IoTensor>> {
+  return withSafetensors(goldenPath(caseName, file), async (st) => {
+    const out = new Map<string, IoTensor>();
+    for (const name of st.names) {
+      const t = await st.readTyped(name);
+      if (t.dtype !== 'F32' && t.dtype !== 'F64' && t.dtype !== 'I64') throw new Error(`readIo: ${name} has dtype ${t.dtype}; only F32, F64 and I64 are expected in golden io files`);
+      out.set(name, { shape: [...t.shape], data: Float64Array.from(t.data, Number) });
+    }
+    return out;
+  });
+}
+
+/** A golden case's model component: its parsed config, module definition, diffusers weights and io tensors. */
+export async function goldenModel<C, D extends Spec>(caseName: string, component: string, configOf: (json: Json) => C, defOf: (config: C) => D) {
+  const config = configOf(await readComponentConfig(goldenPath(caseName), component));
+  const def = defOf(config);
+  const weights = await loadDiffusersComponent(goldenPath(caseName, component), def);
+  return { config, def, weights, io: await readIo(caseName) };
 }
 
 /** det(shape, phase, scale): scale·sin(0.1·i + phase) over the flat index, rounded to float32. */

@@ -12,6 +12,7 @@ import { type CompileOptions, compile } from '../../runtime/compile.js';
 import { Device } from '../../runtime/device.js';
 import type { Executable } from '../../runtime/executable.js';
 import { GEMM_VARIANTS } from '../../compiler/kernels/gemm.js';
+import { mulberry32 } from '../../models/configs/random.js';
 
 /**
  * Open the test file's one Device; call it once at the top level of the file. It is destroyed after the
@@ -29,17 +30,8 @@ export const emptyCache = () => new AutotuneCache(join(tmpdir(), `kiln-test-no-c
 // ---------------------------------------------------------------------------------------------------
 // Data
 
-/** mulberry32: a small seeded PRNG, so a fast-check seed reproduces the exact tensor values. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (seed 0 replaced by 0x9e3779b9), so a fast-check seed reproduces the exact tensor values. */
+export const prng = (seed: number): (() => number) => mulberry32(seed >>> 0 || 0x9e3779b9);
 
 /**
  * n uniform values in [lo, hi), rounded to float32 so the evaluator and the device see the same inputs.

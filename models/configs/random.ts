@@ -1,0 +1,13 @@
+// mulberry32: a small, fast, seedable generator (uniform in [0, 1)), shared by random test weights and test data.
+
+/** mulberry32 seeded with `seed` (taken as uint32, 0 included): the same seed gives the same sequence everywhere. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
