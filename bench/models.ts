@@ -46,21 +46,21 @@ async function measure(name: string, outputs: Tensor[], feeds: Record<string, Ar
   const def = clipTextModel(c);
   const w = await loadDiffusersComponent(`${GOLDEN}/clip-tiny/text_encoder`, def);
   const out = instantiate(def)(input('ids', [1, 77], 'i32'));
-  await measure('clip-tiny [1,77]', [out.conditioning], { ids: Array.from({ length: 77 }, (_, i) => (i * 7) % 1000) }, { weights: w });
+  await measure('clip-tiny [1,77]', [out.conditioning], { ids: Array.from({ length: 77 }, (_, i) => (i * 7) % 1000) }, { weights: w, autotune: true });
 }
 {
   const c = unetConfig(await readComponentConfig(`${GOLDEN}/unet-sd15-tiny`, 'unet'));
   const def = unet2DConditionModel(c);
   const w = await loadDiffusersComponent(`${GOLDEN}/unet-sd15-tiny/unet`, def);
   const out = instantiate(def)(input('x', [2, 4, 16, 16]), input('t', [2]), input('ctx', [2, 77, 32]));
-  await measure('unet-sd15-tiny [2,4,16,16]', [out], { x: det(2048), t: [999, 999], ctx: det(2 * 77 * 32) }, { weights: w });
+  await measure('unet-sd15-tiny [2,4,16,16]', [out], { x: det(2048), t: [999, 999], ctx: det(2 * 77 * 32) }, { weights: w, autotune: true });
 }
 {
   const c = vaeConfig(await readComponentConfig(`${GOLDEN}/vae-tiny`, 'vae'));
   const def = autoencoderKL(c);
   const w = await loadDiffusersComponent(`${GOLDEN}/vae-tiny/vae`, def);
   const out = instantiate(def)().decode(input('z', [1, 4, 16, 16]));
-  await measure('vae-tiny decode [1,4,16,16]', [out], { z: det(1024) }, { weights: w });
+  await measure('vae-tiny decode [1,4,16,16]', [out], { z: det(1024) }, { weights: w, autotune: true });
 }
 if (!args.includes('--skip-full')) {
   // Random weights from one shared pool: values only need to be finite and small for a timing.

@@ -112,7 +112,7 @@ program
   .option('--cond <name=text>', 'define a named conditioning the guidance spec can use (repeatable)', collect, [])
   .option('--eos-from <name=a:b>', "conditioning 'name' = prompt a with prompt b's [EOS] embeddings (repeatable)", collect, [])
   .option('--fp16', 'load the .fp16 weight files of a diffusers folder when present')
-  .option('--no-autotune', 'use default kernels instead of measuring (faster first start)')
+  .option('--autotune', 'measure kernel variants on this adapter for shapes not tuned before (slow once, cached on disk)')
   .option('--out <file>', 'output PNG (batch > 1 adds -1, -2, … before .png)', 'kiln.png')
   .action(async (o) => {
     const out = checkOut(o.out);

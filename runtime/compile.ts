@@ -22,7 +22,11 @@ export interface CompileOptions extends LowerOptions {
   sharedInputs?: ReadonlyMap<string, GPUBuffer>;
   /** After each run, copy an output into an input on the GPU: { inputName: outputTensor }. */
   feedback?: Readonly<Record<string, Tensor>>;
-  /** Measure variants on this adapter (default), or take the cached/heuristic choice only. */
+  /**
+   * Measure the variants of kernels not yet in the cache on this adapter (true), or take the cached choice and
+   * else the adapter's default without measuring (false, the default: a first run should not spend minutes
+   * compiling candidates; `kiln generate --autotune` or one tuning run fills the cache for every later one).
+   */
   autotune?: boolean;
   /** Kernels with less arithmetic than this take the default variant unmeasured (default MEASURE_FLOPS). */
   measureFlops?: number;
@@ -93,7 +97,7 @@ export async function compile(dev: Device, outputs: readonly Tensor[], o: Compil
   }
   // Kernels whose variant is already decided start compiling at once, all together: Dawn and the driver
   // overlap the work, and nothing waits on one shader before asking for the next.
-  const decided = program.kernels.map((k) => decidedVariant(dev, k, cache, o.autotune ?? true, o.measureFlops ?? MEASURE_FLOPS));
+  const decided = program.kernels.map((k) => decidedVariant(dev, k, cache, o.autotune ?? false, o.measureFlops ?? MEASURE_FLOPS));
   decided.forEach((v, i) => v && void pipelineFor(program.kernels[i].generate(v)).catch(() => undefined));
   const dispatches: Dispatch[] = [];
   let done = 0;

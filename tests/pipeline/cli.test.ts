@@ -15,7 +15,7 @@ const kiln = (...args: string[]) => spawnSync(process.execPath, ['bin/kiln.mjs',
 
 test('kiln generate writes a PNG whose text chunk holds the generation parameters', () => {
   const out = join(work, 'ok.png');
-  const r = kiln('generate', '--model', model, '--prompt', 'a red circle', '--steps', '3', '--seed', '4', '--no-autotune', '--out', out);
+  const r = kiln('generate', '--model', model, '--prompt', 'a red circle', '--steps', '3', '--seed', '4', '--out', out);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /wrote .*ok\.png \(32×32, seed 4, 6 UNet evaluations/);
   assert.doesNotMatch(r.stderr, /artificially reduced/, 'Dawn\'s adapter warnings stay off the terminal');
@@ -55,7 +55,7 @@ const bad: [string, string[], RegExp][] = [
 for (const [what, args, message] of bad) {
   test(`kiln generate with ${what} exits non-zero with one clear line and leaves no file`, () => {
     const out = join(work, `bad-${what.replace(/\W+/g, '-')}.png`);
-    const r = kiln('generate', '--model', model, '--prompt', 'x', '--no-autotune', '--out', out, ...args);
+    const r = kiln('generate', '--model', model, '--prompt', 'x', '--out', out, ...args);
     assert.notEqual(r.status, 0);
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 1, r.stderr);

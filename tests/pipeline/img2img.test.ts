@@ -113,7 +113,7 @@ test('bad image-to-image settings fail with a clear message before anything runs
 // `kiln generate --image` as a user runs it, in a child process.
 const work = mkdtempSync(join(tmpdir(), 'kiln-img2img-'));
 const model = assembleTinyPipeline();
-const kiln = (...args: string[]) => spawnSync(process.execPath, ['bin/kiln.mjs', 'generate', '--model', model, '--prompt', 'a red circle', '--no-autotune', ...args], { encoding: 'utf8', timeout: 300_000 });
+const kiln = (...args: string[]) => spawnSync(process.execPath, ['bin/kiln.mjs', 'generate', '--model', model, '--prompt', 'a red circle', ...args], { encoding: 'utf8', timeout: 300_000 });
 const writePng = (name: string, size: number) => {
   const file = join(work, name);
   const data = Uint8Array.from({ length: size * size * 4 }, (_, i) => (i % 4 === 3 ? 128 : (i * 29) % 256));
