@@ -34,7 +34,7 @@ def write(out_dir, name, imgs, entries):
         json.dump(meta, f, indent=1)
 
 
-def main(out_dir, extra=None, n=48):
+def main(out_dir, extra=None, n=40):
     imgs, entries = [], []
     for i in range(n):
         img, lab, cap = D.item(2024, i, "any")
@@ -48,7 +48,7 @@ def main(out_dir, extra=None, n=48):
     if extra:
         z = np.load(extra)
         gimgs, gentries = [], []
-        for img, prompt in zip(z["images"][:24], z["prompts"][:24]):
+        for img, prompt in zip(z["images"][:16], z["prompts"][:16]):
             r = A.analyze(img, D.SPEC)
             gimgs.append(img)
             gentries.append({"caption": str(prompt), "python": {k: r[k] for k in ("colour", "position", "shape")},
