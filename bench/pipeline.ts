@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { loadPipeline } from '../models/pipeline/index.js';
 import { Device } from '../runtime/device.js';
 import { median, report } from './report.js';
@@ -47,4 +47,4 @@ if (!args.includes('--skip-cli')) {
     rows.push({ what, 'wall s': (performance.now() - t) / 1000, detail: r.stdout.trim().split('\n').pop() ?? '' });
   }
 }
-report('pipeline', dev.description, rows, { model, steps, sampler: 'dpmpp-2m', guidance: 7.5 });
+report(`pipeline-${basename(model)}`, dev.description, rows, { model, steps, sampler: 'dpmpp-2m', guidance: 7.5 });
