@@ -115,7 +115,11 @@ export class DevicePlanExecutor {
       const info = { row: i, step: row.step, branches: row.branches, batch: row.branches.length * this.o.latentShape[0] };
       this.evaluations.push(info);
       if (e.onLatent) await e.onLatent(info, await this.readLatent());
-      e.onRow?.(info);
+      if (e.onRow) {
+        // Progress must report finished rows, not queued ones: wait for the GPU (no data comes back).
+        await this.o.device.idle();
+        e.onRow(info);
+      }
     }
     await this.o.device.idle();
   }
