@@ -21,6 +21,7 @@ import type { Tensor } from '../dsl/node.js';
 import { AutotuneCache } from '../runtime/autotune.js';
 import { compile, type CompileOptions } from '../runtime/compile.js';
 import { Device } from '../runtime/device.js';
+import { median } from './report.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -53,10 +54,6 @@ type OpSpec = {
   impls: () => Promise<Impl[]>;
 };
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** Deterministic values in [-1, 1): the same inputs go to every implementation. */
 function randomData(n: number, seed: number): Float32Array {

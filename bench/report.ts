@@ -22,7 +22,8 @@ export function report(name: string, adapter: string, rows: Record<string, strin
   return file;
 }
 
+/** The middle value; the mean of the two middle ones for an even count. */
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }

@@ -37,13 +37,12 @@ export interface CompileOptions extends LowerOptions {
 /** Compile a graph once for a device: fuse, plan memory, generate WGSL, choose kernels, upload weights. */
 export async function compile(dev: Device, outputs: readonly Tensor[], o: CompileOptions = {}): Promise<Executable> {
   const t0 = performance.now();
-  const feedbackOutputs = Object.values(o.feedback ?? {});
-  const program = lower([...outputs, ...feedbackOutputs.filter((t) => !outputs.includes(t))], o);
-  // The caller's outputs come first; feedback-only outputs are kept alive but not returned.
+  // The caller's outputs, then feedback-only outputs (kept alive, not returned).
+  const allOutputs = [...outputs, ...Object.values(o.feedback ?? {}).filter((t) => !outputs.includes(t))];
+  const program = lower(allOutputs, o);
   const shownOutputs = program.outputs.slice(0, outputs.length);
   const feedback = Object.entries(o.feedback ?? {}).map(([to, from]) => {
-    const i = [...outputs, ...feedbackOutputs.filter((t) => !outputs.includes(t))].indexOf(from);
-    return { from: program.outputs[i], to };
+    return { from: program.outputs[allOutputs.indexOf(from)], to };
   });
   for (const f of feedback) {
     const input = program.inputs.get(f.to);

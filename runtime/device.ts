@@ -123,6 +123,21 @@ export class Device {
     ]);
   }
 
+  /** Copy the first `bytes` of a storage buffer back to the CPU (a staging buffer, mapped without hanging). */
+  async readBuffer(src: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
+    const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+    const staging = this.gpu.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const enc = this.gpu.createCommandEncoder();
+    enc.copyBufferToBuffer(src, 0, staging, 0, size);
+    this.gpu.queue.submit([enc.finish()]);
+    try {
+      await this.mapRead(staging);
+      return staging.getMappedRange().slice(0, bytes);
+    } finally {
+      staging.destroy();
+    }
+  }
+
   /** Map a MAP_READ buffer, failing instead of hanging if the device is lost meanwhile. */
   async mapRead(buffer: GPUBuffer): Promise<void> {
     this.checkAlive();

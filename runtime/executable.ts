@@ -141,16 +141,7 @@ export class Executable {
 
   /** Read a materialized tensor (an output, capture or input) back to the CPU. */
   async read(t: Tensor): Promise<Float32Array> {
-    const src = this.bufferOf(t);
-    const bytes = numel(t.shape as ConcreteShape) * 4;
-    const staging = this.device.gpu.createBuffer({ size: Math.max(4, bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    const enc = this.device.gpu.createCommandEncoder();
-    enc.copyBufferToBuffer(src, 0, staging, 0, Math.max(4, bytes));
-    this.device.gpu.queue.submit([enc.finish()]);
-    await this.device.mapRead(staging);
-    const raw = staging.getMappedRange().slice(0, bytes);
-    staging.unmap();
-    staging.destroy();
+    const raw = await this.device.readBuffer(this.bufferOf(t), numel(t.shape as ConcreteShape) * 4);
     return t.dtype === 'i32' ? Float32Array.from(new Int32Array(raw)) : new Float32Array(raw);
   }
 

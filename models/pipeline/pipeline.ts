@@ -1,5 +1,5 @@
 import { KilnError } from '../../dsl/errors.js';
-import { type Tensor, add, clamp01, exp, input, instantiate, mul, permute } from './graph-helpers.js';
+import { type Tensor, add, exp, input, instantiate, maximum, minimum, mul, permute } from '../../dsl/index.js';
 import { compile } from '../../runtime/compile.js';
 import type { Device } from '../../runtime/device.js';
 import type { Executable } from '../../runtime/executable.js';
@@ -235,7 +235,7 @@ export class Pipeline {
       const vae = instantiate(autoencoderKL(this.components.vae.config))();
       const latent = input('latent', latentShape);
       const img = vae.decode(mul(latent, 1 / this.components.vae.config.scaling_factor));
-      const rgb = permute(clamp01(add(mul(img, 0.5), 0.5)), [0, 2, 3, 1]);
+      const rgb = permute(minimum(maximum(add(mul(img, 0.5), 0.5), 0), 1), [0, 2, 3, 1]);
       d = await compile(this.device, [rgb], {
         weights: this.components.vae.weights, sharedInputs: new Map([['latent', latentBuffer]]), autotune: this.o.autotune, onProgress: this.o.onCompile,
       });

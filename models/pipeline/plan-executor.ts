@@ -125,16 +125,7 @@ export class DevicePlanExecutor {
   }
 
   async readLatent(): Promise<Float32Array> {
-    const bytes = this.latentBuffer.size;
-    const staging = this.o.device.gpu.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    const enc = this.o.device.gpu.createCommandEncoder();
-    enc.copyBufferToBuffer(this.latentBuffer, 0, staging, 0, bytes);
-    this.o.device.gpu.queue.submit([enc.finish()]);
-    await this.o.device.mapRead(staging);
-    const out = new Float32Array(staging.getMappedRange().slice(0));
-    staging.unmap();
-    staging.destroy();
-    return out;
+    return new Float32Array(await this.o.device.readBuffer(this.latentBuffer, this.latentBuffer.size));
   }
 
   destroy(): void {
