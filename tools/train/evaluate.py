@@ -82,6 +82,15 @@ def main(folder, out, per_combo=10):
                                 prompts=np.array([p for p, _ in pr[:40]]))
             with open(os.path.join(out, "heldout_prompts.json"), "w") as f:
                 json.dump([p for p, _ in pr[:80]], f, indent=0)
+    # the same 200 prompts with two more seed sets: how much the figures move with the noise alone
+    pr = prompts_for(per_combo, True)
+    runs = [res["held_out"]["accuracy"]]
+    for seed0 in (5000, 9000):
+        acc, _ = score(run(pipe, pr, seed0=seed0), pr)
+        res[f"held_out_seeds{seed0}"] = {"n": len(pr), "accuracy": acc}
+        runs.append(acc)
+        print(f"held_out seeds {seed0}+", acc, flush=True)
+    res["held_out_pooled"] = {"n": len(pr) * len(runs), "accuracy": {k: sum(r[k] for r in runs) / len(runs) for k in runs[0]}}
     # wall time of one single-image generation (25 steps, CFG 7.5, decode), PyTorch CPU, one thread
     t0 = time.time()
     for k in range(3):

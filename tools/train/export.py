@@ -31,7 +31,9 @@ def main(runs, out, raw=False):
     dec = os.path.join(runs, "vae_dec", "ckpt.pt")
     # the decoder fine-tune (frozen encoder) when it exists, else the VAE as first trained
     vck = torch.load(dec if os.path.exists(os.path.join(runs, "vae_dec", "DONE")) else os.path.join(runs, "vae", "ckpt.pt"))
-    uck = torch.load(os.path.join(runs, "unet", "ckpt.pt"))
+    # the position fine-tune (stage 2) when it has finished, else the UNet + text encoder of stage 1
+    udir = os.path.join(runs, "unet_position" if os.path.exists(os.path.join(runs, "unet_position", "DONE")) else "unet")
+    uck = torch.load(os.path.join(udir, "ckpt.pt"))
     sf = float(uck["scaling_factor"])
     os.makedirs(out, exist_ok=True)
     dump(os.path.join(out, "model_index.json"), {
@@ -49,12 +51,12 @@ def main(runs, out, raw=False):
     weights(os.path.join(out, "unet", "diffusion_pytorch_model.safetensors"), uck["unet" if raw else "ema_unet"])
     dump(os.path.join(out, "text_encoder", "config.json"), uck["text_config"])
     weights(os.path.join(out, "text_encoder", "model.safetensors"), uck["te" if raw else "ema_te"])
-    tok_src = os.path.join(runs, "unet", "tokenizer")
+    tok_src = os.path.join(udir, "tokenizer")
     os.makedirs(os.path.join(out, "tokenizer"), exist_ok=True)
     for f in ("vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"):
         shutil.copy(os.path.join(tok_src, f), os.path.join(out, "tokenizer", f))
     total = sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(out) for f in fs)
-    print(f"exported to {out}: {total/1e6:.2f} MB, scaling_factor {vcfg['scaling_factor']}, unet step {uck['step']}")
+    print(f"exported to {out}: {total/1e6:.2f} MB, scaling_factor {vcfg['scaling_factor']}, {udir} step {uck['step']}")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Loss curves as a PNG, drawn with numpy only (tiny 3x5 bitmap font for axis numbers).
 
 /usr/bin/python3 tools/train/plot.py tools/train/runs pretrained/kiln-shapes/loss_curves.png
-Panels (left to right): VAE reconstruction MSE (log10), UNet epsilon loss (min-SNR weighted,
-log10, smoothed), held-out quick-eval accuracy (colour red, position green, shape blue).
+Panels (left to right, those whose logs exist): VAE reconstruction MSE (log10), UNet loss of stage 1
+and of stage 2 (weighted, log10, smoothed), held-out quick-eval accuracy of the last UNet stage
+(colour red, position green, shape blue).
 """
 import json
 import os
@@ -94,21 +95,32 @@ def read(path):
 
 
 def main(runs, out):
-    v = read(os.path.join(runs, "vae", "loss.jsonl"))
-    u = read(os.path.join(runs, "unet", "loss.jsonl"))
-    vx = np.array([r["step"] for r in v], float)
-    p1 = panel([(vx, smooth(np.array([r["mse"] for r in v])), (200, 30, 30))], ylog=True)
-    ux = np.array([r["step"] for r in u], float)
-    p2 = panel([(ux, smooth(np.array([r["loss"] for r in u])), (30, 30, 200))], ylog=True)
-    panels = [p1, p2]
-    ep = os.path.join(runs, "unet", "evals.jsonl")
+    """One panel per log that exists: VAE MSE, the UNet loss of stage 1 and of stage 2 (position fine-tune),
+    and the quick held-out accuracy of the last UNet stage. A checkout whose earlier stages were imported
+    (REUSE_VAE, or a stage 1 run from another session) draws only what it ran."""
+    panels = []
+    vp = os.path.join(runs, "vae", "loss.jsonl")
+    if os.path.exists(vp):
+        v = read(vp)
+        panels.append(panel([(np.array([r["step"] for r in v], float), smooth(np.array([r["mse"] for r in v])),
+                              (200, 30, 30))], ylog=True))
+    last = None
+    for stage in ("unet", "unet_position"):
+        up = os.path.join(runs, stage, "loss.jsonl")
+        if os.path.exists(up):
+            u = read(up)
+            panels.append(panel([(np.array([r["step"] for r in u], float), smooth(np.array([r["loss"] for r in u])),
+                                  (30, 30, 200))], ylog=True))
+            last = stage
+    ep = os.path.join(runs, last or "unet", "evals.jsonl")
     if os.path.exists(ep):
         e = read(ep)
         ex = np.array([r["step"] for r in e], float)
-        p3 = panel([(ex, np.array([r["colour"] for r in e]), (210, 40, 40)),
-                    (ex, np.array([r["position"] for r in e]), (40, 160, 40)),
-                    (ex, np.array([r["shape"] for r in e]), (40, 40, 210))], yrange=(0, 1))
-        panels.append(p3)
+        panels.append(panel([(ex, np.array([r["colour"] for r in e]), (210, 40, 40)),
+                             (ex, np.array([r["position"] for r in e]), (40, 160, 40)),
+                             (ex, np.array([r["shape"] for r in e]), (40, 40, 210))], yrange=(0, 1)))
+    if not panels:
+        raise SystemExit(f"no training logs under {runs}")
     sep = np.full((panels[0].shape[0], 8, 3), 255, np.uint8)
     img = np.concatenate(sum([[p, sep] for p in panels], [])[:-1], axis=1)
     png.write_png(out, img)

@@ -21,6 +21,7 @@ import dataset as D  # noqa: E402
 import modules as M  # noqa: E402
 import png  # noqa: E402
 import sample as S  # noqa: E402
+import st  # noqa: E402
 import tokenizer as T  # noqa: E402
 
 LAB_KEYS = ("colour", "shape", "size", "position", "background")
@@ -124,6 +125,19 @@ def main():
                          "high-noise steps where the layout (position) is decided and which eps-prediction "
                          "otherwise barely trains")
     ap.add_argument("--hi_w_from", type=int, default=0)
+    ap.add_argument("--hi_frac", type=float, default=0.0,
+                    help="fraction of each batch whose timesteps are drawn from [--hi_t_min, 999] instead of "
+                         "[0, 999]: the text must decide the layout there, the noisy latent cannot")
+    ap.add_argument("--hi_t_min", type=int, default=700)
+    ap.add_argument("--late_from", type=float, default=2.0,
+                    help="training progress fraction from which --late_hi_frac / --late_hi_w replace --hi_frac / "
+                         "--hi_w: once the layout is learned, give the low-noise steps (colour, edges) more weight")
+    ap.add_argument("--late_hi_frac", type=float, default=None)
+    ap.add_argument("--late_hi_w", type=float, default=None)
+    ap.add_argument("--init_from", default=None,
+                    help="start from the text encoder and UNet of an exported pipeline folder or of a training "
+                         "checkpoint's EMA weights (fine-tuning)")
+    ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--ckpt_every_s", type=float, default=180)
     ap.add_argument("--sample_every", type=int, default=600)
     ap.add_argument("--seed", type=int, default=3)
@@ -162,6 +176,14 @@ def main():
     te = M.CLIPTextModel(tcfg)
     torch.nn.init.normal_(te.text_model.embeddings.token_embedding.weight, std=0.02)
     torch.nn.init.normal_(te.text_model.embeddings.position_embedding.weight, std=0.01)
+    if a.init_from and os.path.isdir(a.init_from):  # an exported pipeline folder
+        M.load_state(unet, st.load(os.path.join(a.init_from, "unet", "diffusion_pytorch_model.safetensors")))
+        M.load_state(te, st.load(os.path.join(a.init_from, "text_encoder", "model.safetensors")))
+        print(f"initialised from {a.init_from}", flush=True)
+    elif a.init_from:  # a training checkpoint: its EMA weights, which are what that stage exports
+        s0 = torch.load(a.init_from)
+        unet.load_state_dict(s0["ema_unet"]); te.load_state_dict(s0["ema_te"])
+        print(f"initialised from the EMA weights of {a.init_from} (step {s0['step']})", flush=True)
     params = list(unet.parameters()) + list(te.parameters())
     print(f"unet {sum(p.numel() for p in unet.parameters())/1e6:.3f}M params, text encoder "
           f"{sum(p.numel() for p in te.parameters())/1e6:.3f}M", flush=True)
@@ -176,7 +198,7 @@ def main():
         step, elapsed = s["step"], s["elapsed"]
         print(f"resumed at step {step} ({elapsed:.0f}s)", flush=True)
     with open(os.path.join(a.out, "config.json"), "w") as f:
-        json.dump({"unet": ucfg, "text_encoder": tcfg, "args": vars(a), "scaling_factor": sf,
+        json.dump({"unet": ucfg, "text_encoder": tcfg, "args": {**vars(a), "threads": torch.get_num_threads()}, "scaling_factor": sf,
                    "vae": torch.load(a.vae)["config"]}, f, indent=1)
 
     betas = torch.linspace(0.00085 ** 0.5, 0.012 ** 0.5, 1000, dtype=torch.float32) ** 2
@@ -210,18 +232,24 @@ def main():
         g = torch.Generator().manual_seed(int(rng.integers(1 << 62)))
         z = (lmean[idx] + lstd[idx] * torch.randn(lmean[idx].shape, generator=g)) * sf
         t = torch.randint(0, 1000, (a.batch,), generator=g)
+        late = progress() >= a.late_from
+        hi_frac = a.late_hi_frac if late and a.late_hi_frac is not None else a.hi_frac
+        hi_w = a.late_hi_w if late and a.late_hi_w is not None else a.hi_w
+        n_hi = int(round(hi_frac * a.batch))
+        if n_hi:
+            t[:n_hi] = torch.randint(a.hi_t_min, 1000, (n_hi,), generator=g)
         eps = torch.randn(z.shape, generator=g)
         at = ac[t][:, None, None, None]
         xt = at.sqrt() * z + (1 - at).sqrt() * eps
-        lr = C.lr_progress(step, progress(), a.lr, warmup=200)
+        lr = C.lr_progress(step, progress(), a.lr, warmup=a.warmup)
         for gr in opt.param_groups:
             gr["lr"] = lr
         ctx = te(ids)["last_hidden_state"]
         pred = unet(xt, t, ctx)
         per = (pred - eps).pow(2).mean(dim=(1, 2, 3))
         w = wt[t]
-        if a.hi_w > 0 and step >= a.hi_w_from:
-            w = w * torch.clamp(1.0 / snr[t], min=1.0, max=a.hi_w)
+        if hi_w > 0 and step >= a.hi_w_from:
+            w = w * torch.clamp(1.0 / snr[t], min=1.0, max=hi_w)
         loss = (per * w).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
