@@ -13,6 +13,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import configs  # noqa: E402
+import sample as S  # noqa: E402
 import st  # noqa: E402
 
 
@@ -46,11 +47,11 @@ def main(runs, out, raw=False):
     vcfg = dict(vck["config"])
     vcfg["scaling_factor"] = round(sf, 5)
     dump(os.path.join(out, "vae", "config.json"), vcfg)
-    weights(os.path.join(out, "vae", "diffusion_pytorch_model.safetensors"), vck["model"])
+    weights(os.path.join(out, S.WEIGHT_FILES["vae"]), vck["model"])
     dump(os.path.join(out, "unet", "config.json"), uck["unet_config"])
-    weights(os.path.join(out, "unet", "diffusion_pytorch_model.safetensors"), uck["unet" if raw else "ema_unet"])
+    weights(os.path.join(out, S.WEIGHT_FILES["unet"]), uck["unet" if raw else "ema_unet"])
     dump(os.path.join(out, "text_encoder", "config.json"), uck["text_config"])
-    weights(os.path.join(out, "text_encoder", "model.safetensors"), uck["te" if raw else "ema_te"])
+    weights(os.path.join(out, S.WEIGHT_FILES["text_encoder"]), uck["te" if raw else "ema_te"])
     tok_src = os.path.join(udir, "tokenizer")
     os.makedirs(os.path.join(out, "tokenizer"), exist_ok=True)
     for f in ("vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"):

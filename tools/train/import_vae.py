@@ -12,13 +12,13 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common as C  # noqa: E402
 import modules as M  # noqa: E402
-import st  # noqa: E402
+import sample as S  # noqa: E402
 
 
 def main(folder, out):
     cfg = json.load(open(os.path.join(folder, "vae", "config.json")))
     vae = M.AutoencoderKL(cfg)
-    M.load_state(vae, st.load(os.path.join(folder, "vae", "diffusion_pytorch_model.safetensors")))
+    S.load_component(vae, folder, "vae")
     os.makedirs(out, exist_ok=True)
     C.save_ckpt(os.path.join(out, "ckpt.pt"), config=cfg, model=vae.state_dict(), imported_from=folder)
     with open(os.path.join(out, "DONE"), "w") as f:

@@ -94,6 +94,11 @@ def read(path):
         return [json.loads(l) for l in f if l.strip()]
 
 
+def curve(rows, key, col):
+    """A log-scale panel of one logged quantity against the step, smoothed."""
+    return panel([(np.array([r["step"] for r in rows], float), smooth(np.array([r[key] for r in rows])), col)], ylog=True)
+
+
 def main(runs, out):
     """One panel per log that exists: VAE MSE, the UNet loss of stage 1 and of stage 2 (position fine-tune),
     and the quick held-out accuracy of the last UNet stage. A checkout whose earlier stages were imported
@@ -101,16 +106,12 @@ def main(runs, out):
     panels = []
     vp = os.path.join(runs, "vae", "loss.jsonl")
     if os.path.exists(vp):
-        v = read(vp)
-        panels.append(panel([(np.array([r["step"] for r in v], float), smooth(np.array([r["mse"] for r in v])),
-                              (200, 30, 30))], ylog=True))
+        panels.append(curve(read(vp), "mse", (200, 30, 30)))
     last = None
     for stage in ("unet", "unet_position"):
         up = os.path.join(runs, stage, "loss.jsonl")
         if os.path.exists(up):
-            u = read(up)
-            panels.append(panel([(np.array([r["step"] for r in u], float), smooth(np.array([r["loss"] for r in u])),
-                                  (30, 30, 200))], ylog=True))
+            panels.append(curve(read(up), "loss", (30, 30, 200)))
             last = stage
     ep = os.path.join(runs, last or "unet", "evals.jsonl")
     if os.path.exists(ep):

@@ -69,6 +69,17 @@ class DPMSolverPP2M:
         return x
 
 
+# Where a diffusers/transformers pipeline folder keeps each component's weights.
+WEIGHT_FILES = {"text_encoder": "text_encoder/model.safetensors",
+                "unet": "unet/diffusion_pytorch_model.safetensors",
+                "vae": "vae/diffusion_pytorch_model.safetensors"}
+
+
+def load_component(module, folder, component):
+    """Load the weights of one component (a WEIGHT_FILES key) of an exported pipeline folder into module."""
+    return M.load_state(module, st.load(os.path.join(folder, WEIGHT_FILES[component])))
+
+
 class Pipeline:
     def __init__(self, tok, text_encoder, unet, vae, scaling_factor, sched_cfg=None):
         self.tok, self.te, self.unet, self.vae = tok, text_encoder, unet, vae
@@ -80,12 +91,12 @@ class Pipeline:
         j = lambda p: json.load(open(os.path.join(folder, p)))
         tok = T.CLIPTokenizer(os.path.join(folder, "tokenizer"))
         te = M.CLIPTextModel(j("text_encoder/config.json"))
-        M.load_state(te, st.load(os.path.join(folder, "text_encoder/model.safetensors")))
+        load_component(te, folder, "text_encoder")
         unet = M.UNet2DConditionModel(j("unet/config.json"))
-        M.load_state(unet, st.load(os.path.join(folder, "unet/diffusion_pytorch_model.safetensors")))
+        load_component(unet, folder, "unet")
         vcfg = j("vae/config.json")
         vae = M.AutoencoderKL(vcfg)
-        M.load_state(vae, st.load(os.path.join(folder, "vae/diffusion_pytorch_model.safetensors")))
+        load_component(vae, folder, "vae")
         for m in (te, unet, vae):
             m.eval()
         return cls(tok, te, unet, vae, vcfg["scaling_factor"], j("scheduler/scheduler_config.json"))

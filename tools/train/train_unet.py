@@ -21,7 +21,6 @@ import dataset as D  # noqa: E402
 import modules as M  # noqa: E402
 import png  # noqa: E402
 import sample as S  # noqa: E402
-import st  # noqa: E402
 import tokenizer as T  # noqa: E402
 
 LAB_KEYS = ("colour", "shape", "size", "position", "background")
@@ -177,8 +176,8 @@ def main():
     torch.nn.init.normal_(te.text_model.embeddings.token_embedding.weight, std=0.02)
     torch.nn.init.normal_(te.text_model.embeddings.position_embedding.weight, std=0.01)
     if a.init_from and os.path.isdir(a.init_from):  # an exported pipeline folder
-        M.load_state(unet, st.load(os.path.join(a.init_from, "unet", "diffusion_pytorch_model.safetensors")))
-        M.load_state(te, st.load(os.path.join(a.init_from, "text_encoder", "model.safetensors")))
+        S.load_component(unet, a.init_from, "unet")
+        S.load_component(te, a.init_from, "text_encoder")
         print(f"initialised from {a.init_from}", flush=True)
     elif a.init_from:  # a training checkpoint: its EMA weights, which are what that stage exports
         s0 = torch.load(a.init_from)

@@ -30,6 +30,10 @@ def pct(x):
     return "n/a" if x is None else f"{100 * x:.1f}%"
 
 
+def threads(n):
+    return f"{n} thread{'s' if n > 1 else ''}"
+
+
 def mins(s):
     return "n/a" if s is None else f"{s / 60:.1f} min"
 
@@ -53,7 +57,6 @@ def main(runs, out):
     prun = (j(os.path.join(runs, "unet_position", "config.json"), {}) or {}).get("args")
     pdone = j(os.path.join(runs, "unet_position", "DONE"), {})
     pevals = jl(os.path.join(runs, "unet_position", "evals.jsonl"))
-    timings = j(os.path.join(runs, "unet", "timings.json"), {})
     stages = jl(os.path.join(runs, "stages.jsonl"))
     ve0 = j(os.path.join(runs, "vae", "vae_eval.json"), {})
     ve = j(os.path.join(runs, "vae_dec", "vae_eval.json"), ve0)
@@ -139,7 +142,7 @@ def main(runs, out):
           + (f" Before it, the VAE reconstructed with PSNR {ve0['psnr_db']:.1f} dB and shape-analysis accuracy "
              f"{pct(ve0['analysis_acc_on_reconstructions']['shape'])}." if ve0 else ""))
     w(f"2. **Stage 1: text encoder + UNet jointly, from scratch** ({mins(udone.get('seconds'))}, "
-      f"{udone.get('steps')} steps × batch {urun['batch']}, one thread) on latents of the frozen VAE "
+      f"{udone.get('steps')} steps × batch {urun['batch']}, {threads(urun.get('threads', rec.get('threads', 1)))}) on latents of the frozen VAE "
       f"({urun['n_images']} pre-encoded images; a fresh posterior sample and a freshly worded caption each time): "
       f"epsilon prediction, SD 1.5 scaled_linear betas, 1000 training timesteps, {int(100 * urun['uncond_p'])}% "
       f"caption dropout to the empty caption (for classifier-free guidance), min-SNR-γ={urun['min_snr']} loss "
@@ -149,7 +152,7 @@ def main(runs, out):
         st1 = rec.get("unet", {}).get("heldout_eval", {})
         first = next((e for e in pevals if e["position"] >= 0.5), None)
         w(f"3. **Stage 2: the layout** ({mins(pdone.get('seconds'))}, {pdone.get('steps')} steps × batch "
-          f"{prun['batch']}, {prun.get('threads', 1)} thread{'s' if prun.get('threads', 1) > 1 else ''}), starting from stage 1's EMA weights, same loss and "
+          f"{prun['batch']}, {threads(prun.get('threads', 1))}), starting from stage 1's EMA weights, same loss and "
           f"data, AdamW lr {prun['lr']} ({prun['warmup']} warmup, cosine), EMA {prun['ema']} (exported), and two "
           f"changes: **{int(100 * prun['hi_frac'])}% of every batch draws t from [{prun['hi_t_min']}, 999]** instead "
           f"of [0, 999], and the loss is multiplied by clamp(1/SNR(t), 1, {prun['hi_w']}) throughout (towards an "
