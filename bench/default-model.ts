@@ -24,14 +24,9 @@ const N = Number(arg('--n', '200')), steps = Number(arg('--steps', '25')), guida
 const model = arg('--model', 'kiln-shapes');
 
 const spec = loadShapesSpec();
-const world = spec as unknown as {
-  held_out: [string, string, string][];
-  sizes: { name: string }[];
-  positions: { regions: { name: string; phrases: string[] }[] };
-};
-const heldOut = world.held_out;
-const sizes = world.sizes.map((s) => s.name);
-const phrase = (position: string) => world.positions.regions.find((r) => r.name === position)!.phrases[0];
+const heldOut = spec.held_out;
+const sizes = spec.sizes.map((s) => s.name);
+const phrase = (position: string) => spec.positions.regions.find((r) => r.name === position)!.phrases[0];
 const cases = Array.from({ length: N }, (_, i) => {
   const [colour, shape, position] = heldOut[i % heldOut.length];
   const size = sizes[(Math.floor(i / heldOut.length) + i) % sizes.length]; // evaluate.py's (k + len(out)) % 3

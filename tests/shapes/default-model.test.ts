@@ -25,12 +25,14 @@ const cases: { prompt: string; colour: string; position: string }[] = [
   { prompt: 'a large red star at the bottom right', colour: 'red', position: 'bottom right' },
 ];
 
-const results: { prompt: string; seed: number; want: (typeof cases)[number]; got: ShapesAnalysis }[] = [];
-for (const [i, c] of cases.entries()) {
-  const r = await pipe.generate({ prompt: c.prompt, steps: 25, sampler: 'dpmpp-2m', guidance: 7.5, seed: 100 + i });
+const drawn = async (prompt: string, seed: number): Promise<ShapesAnalysis> => {
+  const r = await pipe.generate({ prompt, steps: 25, sampler: 'dpmpp-2m', guidance: 7.5, seed });
   assert.equal(r.images[0].width, 64);
-  results.push({ prompt: c.prompt, seed: 100 + i, want: c, got: analyzeShapes(r.images[0].data, 64, 64, spec) });
-}
+  return analyzeShapes(r.images[0].data, 64, 64, spec);
+};
+
+const results: { prompt: string; seed: number; want: (typeof cases)[number]; got: ShapesAnalysis }[] = [];
+for (const [i, c] of cases.entries()) results.push({ prompt: c.prompt, seed: 100 + i, want: c, got: await drawn(c.prompt, 100 + i) });
 const misses = (key: 'colour' | 'position') =>
   results.filter((r) => r.got[key] !== r.want[key]).map((r) => `'${r.prompt}' (seed ${r.seed}) → ${r.got.colour} at ${r.got.position}`);
 
@@ -46,9 +48,6 @@ test('the same seed puts the object where each prompt says, not where the noise 
   // v1's failure mode: layout decided by the initial noise. One seed, four corners → four different regions.
   const corners = ['top left', 'top right', 'bottom left', 'bottom right'];
   const got: (string | null)[] = [];
-  for (const p of corners) {
-    const r = await pipe.generate({ prompt: `a large blue circle at the ${p}`, steps: 25, sampler: 'dpmpp-2m', guidance: 7.5, seed: 7 });
-    got.push(analyzeShapes(r.images[0].data, 64, 64, spec).position);
-  }
+  for (const p of corners) got.push((await drawn(`a large blue circle at the ${p}`, 7)).position);
   assert.ok(new Set(got).size >= 3, `one seed, four corner prompts, regions found: ${got.join(', ')}`);
 });

@@ -6,10 +6,13 @@ import { readFileSync } from 'node:fs';
 export interface ShapesSpec {
   readonly colours: readonly { readonly name: string; readonly rgb: readonly [number, number, number] }[];
   readonly shapes: readonly { readonly name: string }[];
+  readonly sizes: readonly { readonly name: string }[];
   readonly positions: {
     readonly grid: readonly [number, number];
-    readonly regions: readonly { readonly name: string; readonly row: number; readonly col: number }[];
+    readonly regions: readonly { readonly name: string; readonly row: number; readonly col: number; readonly phrases: readonly string[] }[];
   };
+  /** Colour × shape × position combinations never shown together in training. */
+  readonly held_out: readonly (readonly [string, string, string])[];
   readonly analysis: {
     readonly border_px: number;
     readonly min_object_distance: number;
